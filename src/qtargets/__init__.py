@@ -1,0 +1,46 @@
+"""qtargets: real quantum-hardware calibrations as faithful qiskit ``Target`` objects.
+
+>>> import qtargets
+>>> target = qtargets.load_target("ibm_fez")      # bundled real calibration, offline
+>>> cal = qtargets.load_calibration("ibm_fez")    # the neutral, vendor-free model
+"""
+
+from __future__ import annotations
+
+from . import ibm
+from ._exceptions import CalibrationError, QTargetsError, QTargetsWarning, UnknownBackendError
+from .bundled import bundled_backends, load_calibration, load_target
+from .calibration import (
+    Calibration,
+    GateCalibration,
+    InstructionCalibration,
+    Provenance,
+    QubitCalibration,
+    TimingConstraints,
+    calibration_json_schema,
+)
+from .ibm import from_ibm
+from .target import build_target
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Calibration",
+    "CalibrationError",
+    "GateCalibration",
+    "InstructionCalibration",
+    "Provenance",
+    "QTargetsError",
+    "QTargetsWarning",
+    "QubitCalibration",
+    "TimingConstraints",
+    "UnknownBackendError",
+    "__version__",
+    "build_target",
+    "bundled_backends",
+    "calibration_json_schema",
+    "from_ibm",
+    "ibm",
+    "load_calibration",
+    "load_target",
+]

@@ -1,0 +1,64 @@
+"""Every error qtargets raises on purpose, so callers can catch the family.
+
+Hierarchy::
+
+    QTargetsError
+    ├── CalibrationError (also ValueError)  bad calibration data: names the JSON path and value
+    └── UnknownBackendError (also LookupError)  no bundled snapshot by that name
+
+    QTargetsWarning (UserWarning)  data we kept going on, but changed or left out
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["CalibrationError", "QTargetsError", "QTargetsWarning", "UnknownBackendError"]
+
+_MAX_VALUE_REPR = 80
+
+
+class QTargetsError(Exception):
+    """Root of every error qtargets raises deliberately."""
+
+
+class CalibrationError(QTargetsError, ValueError):
+    """Calibration data is malformed or inconsistent.
+
+    ``path`` is the JSON path of the offending field, e.g. ``properties.qubits[3][1].value``,
+    ``value`` the offending value, ``reason`` what was expected.
+    """
+
+    def __init__(self, path: str, reason: str, value: Any = None, *, show_value: bool = True):
+        self.path = path
+        self.reason = reason
+        self.value = value
+        message = f"{path}: {reason}"
+        if show_value:
+            message += f", got {short_repr(value)}"
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_calibration_error, (self.path, self.reason, self.value, self.args[0]))
+
+
+def _rebuild_calibration_error(path: str, reason: str, value: Any, message: str) -> CalibrationError:
+    error = CalibrationError(path, reason, value)
+    error.args = (message,)
+    return error
+
+
+class UnknownBackendError(QTargetsError, LookupError):
+    """No bundled calibration has that name."""
+
+
+class QTargetsWarning(UserWarning):
+    """Input was usable but something in it was changed, ignored or left out."""
+
+
+def short_repr(value: Any) -> str:
+    """``repr`` cut to a readable length, so a huge payload never floods a message."""
+    text = repr(value)
+    if len(text) > _MAX_VALUE_REPR:
+        text = text[: _MAX_VALUE_REPR - 3] + "..."
+    return text

@@ -1,0 +1,78 @@
+"""Real calibrations shipped inside the package, usable with no network and no credentials.
+
+Each file in ``qtargets/data/`` is a :class:`~qtargets.Calibration` in its JSON form, with
+provenance saying where the numbers came from (see ``scripts/make_bundled.py``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from qiskit.transpiler import Target
+
+from ._exceptions import UnknownBackendError
+from .calibration import Calibration
+from .target import build_target
+
+__all__ = ["bundled_backends", "load_calibration", "load_target"]
+
+_DATA = "data"
+
+
+def bundled_backends() -> tuple[str, ...]:
+    """Names of the bundled calibrations, sorted."""
+    files = resources.files(__package__).joinpath(_DATA).iterdir()
+    return tuple(sorted(f.name[: -len(".json")] for f in files if f.name.endswith(".json")))
+
+
+@cache
+def _load_bundled(name: str) -> Calibration:
+    resource = resources.files(__package__).joinpath(_DATA, f"{name}.json")
+    if not resource.is_file():
+        known = ", ".join(bundled_backends())
+        raise UnknownBackendError(
+            f"no bundled calibration named {name!r} (bundled: {known}); "
+            "pass a path to a calibration JSON file instead"
+        )
+    return Calibration.from_json(resource.read_bytes())
+
+
+def load_calibration(name_or_path: str | Path) -> Calibration:
+    """A bundled calibration by backend name (``"ibm_fez"``), or one saved to a JSON file.
+
+    >>> import qtargets
+    >>> qtargets.load_calibration("ibm_fez").num_qubits
+    156
+    """
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or text.endswith(".json") or "/" in text:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise UnknownBackendError(f"calibration file not found: {str(path)!r}")
+        return Calibration.from_json(path.read_bytes())
+    return _load_bundled(text)
+
+
+def load_target(
+    name_or_path: str | Path,
+    *,
+    include_control_flow: bool = True,
+    include_fractional_gates: bool = True,
+    filter_faulty: bool = True,
+    add_delay: bool = True,
+) -> Target:
+    """The qiskit ``Target`` of a bundled (or saved) calibration; see :func:`load_calibration`.
+
+    >>> import qtargets
+    >>> "cz" in qtargets.load_target("ibm_fez").operation_names
+    True
+    """
+    return build_target(
+        load_calibration(name_or_path),
+        include_control_flow=include_control_flow,
+        include_fractional_gates=include_fractional_gates,
+        filter_faulty=filter_faulty,
+        add_delay=add_delay,
+    )

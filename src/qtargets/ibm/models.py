@@ -1,0 +1,164 @@
+"""Pydantic models of the IBM Quantum REST responses qtargets reads.
+
+Shapes follow the Qiskit Runtime backends API (``/v1/backends``, ``/v1/backends/{id}/
+configuration``, ``/properties``, ``/status``); fields qtargets does not use are accepted and
+ignored, so a richer payload never breaks parsing. This module knows nothing of qiskit.
+
+``/properties`` is modelled with ``TypedDict`` rather than ``BaseModel``: a 156-qubit payload
+holds ~5,000 name/date/unit/value records and plain dicts validate about twice as fast, which
+matters for the from-bytes-to-Target budget (see ``benchmarks/``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter
+from typing_extensions import NotRequired, TypedDict
+
+__all__ = [
+    "BackendConfiguration",
+    "BackendDevice",
+    "BackendProperties",
+    "BackendStatus",
+    "BackendsResponse",
+    "GateConfig",
+    "GateProperties",
+    "InstructionSignature",
+    "Nduv",
+    "ProcessorType",
+    "backends_adapter",
+    "configuration_adapter",
+    "properties_adapter",
+    "status_adapter",
+]
+
+FiniteNumber = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+"""A JSON number (an integer is fine); strings, booleans, NaN and infinities are not."""
+Count = Annotated[int, Strict(), Field(ge=0)]
+QubitIndex = Annotated[int, Strict(), Field(ge=0)]
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# -- /configuration ----------------------------------------------------------------------------
+
+
+class GateConfig(_Lenient):
+    """A gate the backend declares, optionally restricted to a coupling map."""
+
+    name: Annotated[str, Strict()]
+    parameters: list[Annotated[str, Strict()]] | None = None
+    """Parameter names; real payloads send ``null`` for parameterless gates."""
+    qasm_def: str | None = None
+    coupling_map: list[list[QubitIndex]] | None = None
+
+
+class InstructionSignature(_Lenient):
+    """A non-standard instruction such as ``measure_2`` (a shorter mid-circuit measurement)."""
+
+    name: Annotated[str, Strict()]
+    num_qubits: Count
+    num_clbits: Count = 0
+    parameters: list[Annotated[str, Strict()]] = []
+    description: str | None = None
+
+
+class ProcessorType(_Lenient):
+    family: str | None = None
+    revision: str | int | float | None = None  # real payloads hold "2", 3 and 1.2
+    segment: str | None = None
+
+
+class BackendConfiguration(_Lenient):
+    """``GET /v1/backends/{id}/configuration``. ``dt`` and ``dtm`` are in nanoseconds."""
+
+    backend_name: Annotated[str, Strict()]
+    backend_version: str | None = None
+    n_qubits: Count
+    basis_gates: list[Annotated[str, Strict()]]
+    gates: list[GateConfig] = []
+    coupling_map: list[list[QubitIndex]] | None = None
+    supported_instructions: list[Annotated[str, Strict()]] | None = None
+    instruction_signatures: list[InstructionSignature] | None = None
+    dt: Annotated[FiniteNumber, Field(ge=0)] | None = None
+    dtm: Annotated[FiniteNumber, Field(ge=0)] | None = None
+    timing_constraints: dict[str, Annotated[int, Strict(), Field(ge=1)]] | None = None
+    processor_type: ProcessorType | None = None
+    simulator: bool | None = None
+    online_date: str | None = None
+
+
+# -- /properties -------------------------------------------------------------------------------
+
+
+class Nduv(TypedDict):
+    """A name/date/unit/value record: one measured number."""
+
+    name: Annotated[str, Strict()]
+    unit: Annotated[str, Strict()]
+    value: FiniteNumber
+    date: NotRequired[str]
+
+
+class GateProperties(TypedDict):
+    gate: Annotated[str, Strict()]
+    qubits: list[QubitIndex]
+    parameters: list[Nduv]
+    name: NotRequired[str]
+
+
+class BackendProperties(TypedDict):
+    """``GET /v1/backends/{id}/properties``: calibration data with units on every number."""
+
+    backend_name: Annotated[str, Strict()]
+    backend_version: NotRequired[str]
+    last_update_date: datetime
+    qubits: list[list[Nduv]]
+    gates: list[GateProperties]
+    # ``general`` (device-wide numbers such as layer fidelities) is not modelled: nothing in a
+    # Target holds it, and validating it would cost as much as all qubit data.
+
+
+# -- /status and /v1/backends ------------------------------------------------------------------
+
+
+class BackendStatus(_Lenient):
+    """``GET /v1/backends/{id}/status``."""
+
+    state: bool | None = None
+    status: str | None = None
+    message: str | None = None
+    length_queue: Count
+    backend_version: str | None = None
+
+
+class DeviceStatus(_Lenient):
+    name: Literal["online", "paused", "offline"] | str
+    reason: str | None = None
+
+
+class BackendDevice(_Lenient):
+    """One entry of ``GET /v1/backends``."""
+
+    name: Annotated[str, Strict()]
+    status: DeviceStatus
+    is_simulator: bool | None = None
+    qubits: Count | None = None
+    queue_length: Count
+    processor_type: ProcessorType | None = None
+
+
+class BackendsResponse(_Lenient):
+    """``GET /v1/backends``: the backends this service instance may use."""
+
+    devices: list[BackendDevice]
+
+
+configuration_adapter: TypeAdapter[BackendConfiguration] = TypeAdapter(BackendConfiguration)
+properties_adapter: TypeAdapter[BackendProperties] = TypeAdapter(BackendProperties)
+status_adapter: TypeAdapter[BackendStatus] = TypeAdapter(BackendStatus)
+backends_adapter: TypeAdapter[BackendsResponse] = TypeAdapter(BackendsResponse)

@@ -1,0 +1,145 @@
+"""The one builder: any :class:`~qtargets.Calibration` -> qiskit ``Target``.
+
+Vendor code never touches ``Target``; it only produces Calibrations. So every vendor gets the
+same treatment of faulty elements, control flow and units.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from qiskit.circuit import Gate, Instruction, Parameter
+from qiskit.circuit.controlflow import ForLoopOp, IfElseOp, SwitchCaseOp, WhileLoopOp
+from qiskit.circuit.library.standard_gates import get_standard_gate_name_mapping
+from qiskit.providers.backend import QubitProperties
+from qiskit.transpiler import InstructionProperties, Target
+
+from ._exceptions import CalibrationError
+from .calibration import Calibration, InstructionCalibration
+
+__all__ = ["CONTROL_FLOW_OPERATIONS", "build_target", "operation_for"]
+
+CONTROL_FLOW_OPERATIONS: dict[str, type[Instruction]] = {
+    "if_else": IfElseOp,
+    "while_loop": WhileLoopOp,
+    "for_loop": ForLoopOp,
+    "switch_case": SwitchCaseOp,
+}
+
+
+@cache
+def standard_operations() -> dict[str, Instruction]:
+    """qiskit's standard gates and instructions by name, built once per process."""
+    return dict(get_standard_gate_name_mapping())
+
+
+def operation_for(inst: InstructionCalibration) -> Instruction:
+    """The qiskit object a Target should hold for ``inst``.
+
+    A name qiskit knows (``cz``, ``rz``, ``measure``...) maps to qiskit's own class, so the
+    transpiler understands its semantics; anything else becomes an opaque ``Gate`` or
+    ``Instruction`` of the declared width and parameters.
+    """
+    standard = standard_operations().get(inst.name)
+    if standard is not None and inst.kind != "instruction":
+        if standard.num_qubits != inst.num_qubits or len(standard.params) != len(inst.parameters):
+            raise CalibrationError(
+                f"calibration.instructions[{inst.name!r}]",
+                f"qiskit's {inst.name!r} acts on {standard.num_qubits} qubits with "
+                f"{len(standard.params)} parameters, not {inst.num_qubits} and "
+                f"{len(inst.parameters)}",
+                show_value=False,
+            )
+        return standard
+    params = [Parameter(p) for p in inst.parameters]
+    if inst.kind == "gate":
+        return Gate(name=inst.name, num_qubits=inst.num_qubits, params=params)
+    return Instruction(
+        name=inst.name, num_qubits=inst.num_qubits, num_clbits=inst.num_clbits, params=params
+    )
+
+
+def build_target(
+    calibration: Calibration,
+    *,
+    include_control_flow: bool = True,
+    include_fractional_gates: bool = True,
+    filter_faulty: bool = True,
+    add_delay: bool = True,
+) -> Target:
+    """A qiskit ``Target`` holding everything ``calibration`` says about the device.
+
+    Args:
+        include_control_flow: keep ``if_else``, ``for_loop``... (dynamic circuits).
+        include_fractional_gates: keep continuously parametrised gates such as IBM's
+            ``rzz``/``rx`` (see ``InstructionCalibration.fractional``).
+        filter_faulty: leave out every qubit marked non-operational (from every instruction)
+            and every gate marked non-operational on particular qubits.
+        add_delay: keep the ``delay`` instruction.
+
+    Example::
+
+        >>> import qtargets
+        >>> target = qtargets.build_target(qtargets.load_calibration("ibm_fez"))
+        >>> target.num_qubits
+        156
+    """
+    cal = calibration
+    faulty = set(cal.faulty_qubits) if filter_faulty else set()
+
+    # qiskit treats a Target whose qubit properties are all unknown like one without any.
+    qubit_properties: list[QubitProperties] | None = None
+    if any(q.t1 is not None or q.t2 is not None or q.frequency is not None for q in cal.qubits):
+        qubit_properties = [
+            QubitProperties(t1=q.t1, t2=q.t2, frequency=q.frequency) for q in cal.qubits
+        ]
+    timing = cal.timing_constraints
+    target = Target(
+        description=f"{cal.vendor} {cal.backend_name}",
+        num_qubits=cal.num_qubits,
+        dt=cal.dt,
+        granularity=timing.granularity,
+        min_length=timing.min_length,
+        pulse_alignment=timing.pulse_alignment,
+        acquire_alignment=timing.acquire_alignment,
+        qubit_properties=qubit_properties,
+    )
+
+    for inst in cal.instructions:
+        if inst.kind == "control_flow":
+            if include_control_flow:
+                target.add_instruction(_control_flow_class(inst.name), name=inst.name)
+            continue
+        if inst.fractional and not include_fractional_gates:
+            continue
+        if inst.kind == "delay" and not add_delay:
+            continue
+        properties: dict[tuple[int, ...], InstructionProperties | None] | None = None
+        if inst.qargs is not None:
+            properties = {}
+            for gate in inst.qargs:
+                if filter_faulty and (not gate.operational or not faulty.isdisjoint(gate.qubits)):
+                    continue
+                if gate.error is None and gate.duration is None:
+                    properties[gate.qubits] = None
+                else:
+                    properties[gate.qubits] = InstructionProperties(
+                        error=gate.error, duration=gate.duration
+                    )
+        kwargs: dict[str, Any] = {}
+        if inst.angle_bounds is not None:
+            kwargs["angle_bounds"] = [tuple(b) for b in inst.angle_bounds]
+        target.add_instruction(operation_for(inst), properties, name=inst.name, **kwargs)
+    return target
+
+
+def _control_flow_class(name: str) -> type[Instruction]:
+    try:
+        return CONTROL_FLOW_OPERATIONS[name]
+    except KeyError:
+        raise CalibrationError(
+            f"calibration.instructions[{name!r}].name",
+            f"not a control-flow operation (known: {', '.join(CONTROL_FLOW_OPERATIONS)})",
+            name,
+        ) from None
