@@ -118,15 +118,14 @@ def build_target(
         properties: dict[tuple[int, ...], InstructionProperties | None] | None = None
         if inst.qargs is not None:
             properties = {}
-            for gate in inst.qargs:
-                if filter_faulty and (not gate.operational or not faulty.isdisjoint(gate.qubits)):
+            for qubits, error, duration, operational in inst.qargs:
+                if filter_faulty and (not operational or (faulty and not faulty.isdisjoint(qubits))):
                     continue
-                if gate.error is None and gate.duration is None:
-                    properties[gate.qubits] = None
-                else:
-                    properties[gate.qubits] = InstructionProperties(
-                        error=gate.error, duration=gate.duration
-                    )
+                properties[qubits] = (
+                    None if error is None and duration is None
+                    # positional (duration, error): this runs thousands of times per Target
+                    else InstructionProperties(duration, error)
+                )
         kwargs: dict[str, Any] = {}
         if inst.angle_bounds is not None:
             kwargs["angle_bounds"] = [tuple(b) for b in inst.angle_bounds]

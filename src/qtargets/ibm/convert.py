@@ -8,8 +8,7 @@ wrong; those differences are listed in ``docs/ibm.md``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -29,10 +28,11 @@ from ..calibration import (
     utc,
 )
 from ..target import CONTROL_FLOW_OPERATIONS, build_target, standard_operations
-from ..units import Dimension, scale_for
+from ..units import DIMENSIONLESS_UNITS, FREQUENCY_UNITS, TIME_UNITS, Dimension
 from .models import (
     BackendConfiguration,
     BackendProperties,
+    Nduv,
     configuration_adapter,
     properties_adapter,
 )
@@ -47,25 +47,24 @@ DEFAULT_SUPPORTED_INSTRUCTIONS = ("measure", "reset", "delay")
 NOT_FRACTIONAL = frozenset({"rz", "p", "u1", "delay"})
 MEASURE_RZZ_BOUNDS = ((0.0, 1.5707963267948966),)  # rzz(θ) runs natively for 0 <= θ <= π/2
 
-# Qubit property name -> (QubitCalibration field, dimension of its unit).
-QUBIT_FIELDS: dict[str, tuple[str, Dimension]] = {
-    "T1": ("t1", "time"),
-    "T2": ("t2", "time"),
-    "frequency": ("frequency", "frequency"),
-    "anharmonicity": ("anharmonicity", "frequency"),
-    "readout_error": ("readout_error", "dimensionless"),
-    "readout_length": ("readout_duration", "time"),
-    "prob_meas0_prep1": ("prob_meas0_prep1", "dimensionless"),
-    "prob_meas1_prep0": ("prob_meas1_prep0", "dimensionless"),
-    "operational": ("operational", "dimensionless"),
+# Property name -> (field it fills, dimension of its unit, check on the SI value):
+# "p" probability in [0, 1], "t" non-negative time, "f" any finite number, "b" flag.
+QUBIT_FIELDS: dict[str, tuple[str, Dimension, str]] = {
+    "T1": ("t1", "time", "t"),
+    "T2": ("t2", "time", "t"),
+    "frequency": ("frequency", "frequency", "f"),
+    "anharmonicity": ("anharmonicity", "frequency", "f"),
+    "readout_error": ("readout_error", "dimensionless", "p"),
+    "readout_length": ("readout_duration", "time", "t"),
+    "prob_meas0_prep1": ("prob_meas0_prep1", "dimensionless", "p"),
+    "prob_meas1_prep0": ("prob_meas1_prep0", "dimensionless", "p"),
+    "operational": ("operational", "dimensionless", "b"),
 }
-GATE_FIELDS: dict[str, tuple[str, Dimension]] = {
-    "gate_error": ("error", "dimensionless"),
-    "gate_length": ("duration", "time"),
-    "operational": ("operational", "dimensionless"),
+GATE_FIELDS: dict[str, tuple[str, Dimension, str]] = {
+    "gate_error": ("error", "dimensionless", "p"),
+    "gate_length": ("duration", "time", "t"),
+    "operational": ("operational", "dimensionless", "b"),
 }
-PROBABILITIES = frozenset({"readout_error", "prob_meas0_prep1", "prob_meas1_prep0", "error"})
-TIMES = frozenset({"t1", "t2", "readout_duration", "duration"})
 KNOWN_TIMING = ("granularity", "min_length", "pulse_alignment", "acquire_alignment")
 
 _T = TypeVar("_T")
@@ -93,13 +92,6 @@ def parse_configuration(payload: Payload | BackendConfiguration) -> BackendConfi
 def parse_properties(payload: Payload) -> BackendProperties:
     """Validate a ``/properties`` response (dict or JSON text)."""
     return _parse(properties_adapter, payload, "properties")
-
-
-@dataclass
-class _Entry:
-    error: float | None = None
-    duration: float | None = None
-    operational: bool = True
 
 
 def to_calibration(
@@ -161,20 +153,9 @@ def to_calibration(
                                   tuple(signature.parameters), signature.num_clbits, False)
 
     # -- where each instruction runs -----------------------------------------------------------
-    # None = global (any qubits); a dict = only on these qargs.
-    qargs: dict[str, dict[tuple[int, ...], _Entry] | None] = dict.fromkeys(shapes)
-    for name in shapes:
-        if name not in gate_configs:
-            continue
-        gi, gate = gate_configs[name]
-        if gate.coupling_map:
-            entries: dict[tuple[int, ...], _Entry] = {}
-            for j, pair in enumerate(gate.coupling_map):
-                path = f"configuration.gates[{gi}].coupling_map[{j}]"
-                entries[_checked_qubits(path, pair, n, shapes[name][1])] = _Entry()
-            qargs[name] = entries
-
-    qubits: list[QubitCalibration] = []
+    # None = global (any qubits); a dict = only on these qargs. Properties first, then the
+    # gate configs' coupling maps add the qargs that have no measured numbers (ideal gates).
+    qargs: dict[str, dict[tuple[int, ...], GateCalibration] | None] = dict.fromkeys(shapes)
     if props is not None:
         qubits = _qubits(props, n, warn_once)
         for gi, gate_props in enumerate(props["gates"]):
@@ -183,32 +164,40 @@ def to_calibration(
             if shape is None or shape[0] == "control_flow" or name == "measure":
                 # measure's numbers come from the qubits' readout data below.
                 continue
-            key = _checked_qubits(f"properties.gates[{gi}].qubits", gate_props["qubits"], n,
-                                  shape[1])
-            entry = _Entry()
-            for k, nduv in enumerate(gate_props["parameters"]):
-                spec = GATE_FIELDS.get(nduv["name"])
-                if spec is None:
-                    warn_once(f"gate-param:{nduv['name']}",
-                              f"properties.gates[{gi}].parameters[{k}].name: unknown gate "
-                              f"parameter {nduv['name']!r} is ignored")
-                    continue
-                field, dimension = spec
-                value = _si(f"properties.gates[{gi}].parameters[{k}]", nduv, field, dimension)
-                setattr(entry, field, bool(value) if field == "operational" else value)
+            key = tuple(gate_props["qubits"])
+            if not _plausible_qargs(key, n, shape[1]):
+                _checked_qubits(f"properties.gates[{gi}].qubits", key, n, shape[1])
+            error, duration, operational = _gate_values(gate_props["parameters"], gi, warn_once)
             slot = qargs[name]
             if slot is None:
                 slot = qargs[name] = {}
-            slot[key] = entry
+            slot[key] = GateCalibration(key, error, duration, operational)
         if "measure" in qargs:
             qargs["measure"] = {
-                (i,): _Entry(q.readout_error, q.readout_duration) for i, q in enumerate(qubits)
+                (i,): GateCalibration((i,), q.readout_error, q.readout_duration)
+                for i, q in enumerate(qubits)
             }
     else:
         qubits = [QubitCalibration()] * n
+    for name in shapes:
+        if name not in gate_configs or (props is not None and name == "measure"):
+            continue
+        gi, gate = gate_configs[name]
+        if gate.coupling_map:
+            width = shapes[name][1]
+            slot = qargs[name]
+            if slot is None:
+                slot = qargs[name] = {}
+            for j, pair in enumerate(gate.coupling_map):
+                key = tuple(pair)
+                if not _plausible_qargs(key, n, width):
+                    _checked_qubits(f"configuration.gates[{gi}].coupling_map[{j}]", key, n,
+                                    width)
+                if key not in slot:
+                    slot[key] = GateCalibration(key)
     for name in NON_UNITARY:
         if name in supported and name in qargs and qargs[name] is None:
-            qargs[name] = {(i,): _Entry() for i in range(n)}
+            qargs[name] = {(i,): GateCalibration((i,)) for i in range(n)}
 
     instructions = []
     for name, (kind, width, params, clbits, fractional) in shapes.items():
@@ -219,10 +208,7 @@ def to_calibration(
             num_qubits=width,
             parameters=params,
             num_clbits=clbits,
-            qargs=None if slot is None else tuple(
-                GateCalibration(key, e.error, e.duration, e.operational)
-                for key, e in slot.items()
-            ),
+            qargs=None if slot is None else tuple(slot.values()),
             fractional=fractional,
             angle_bounds=MEASURE_RZZ_BOUNDS if name == "rzz" else None,
         ))
@@ -281,7 +267,17 @@ def from_ibm(
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _checked_qubits(path: str, qubits: list[int], n: int, width: int) -> tuple[int, ...]:
+def _plausible_qargs(key: tuple[int, ...], n: int, width: int) -> bool:
+    """Cheap test that ``key`` names ``width`` distinct in-range qubits (indices are >= 0)."""
+    if len(key) != width:
+        return False
+    if width == 1:
+        return key[0] < n
+    return max(key) < n and len(set(key)) == width
+
+
+def _checked_qubits(path: str, qubits: tuple[int, ...], n: int, width: int) -> tuple[int, ...]:
+    """``qubits`` if they fit an instruction of ``width`` on ``n`` qubits, else raise why not."""
     key = tuple(qubits)
     if len(key) != width:
         raise CalibrationError(path, f"expected {width} qubit(s) for this instruction", qubits)
@@ -293,25 +289,88 @@ def _checked_qubits(path: str, qubits: list[int], n: int, width: int) -> tuple[i
     return key
 
 
-def _si(path: str, nduv: Mapping[str, Any], field: str, dimension: Dimension) -> float:
-    """The record's value in SI units, range-checked for what ``field`` holds."""
-    scale = scale_for(nduv["unit"], dimension)
-    if scale is None:
-        raise CalibrationError(f"{path}.unit", f"unknown {dimension} unit for "
-                               f"{nduv['name']}", nduv["unit"])
-    op, factor = scale
-    value: float = nduv["value"]
-    value = value / factor if op == "/" else value * factor
-    if field in PROBABILITIES:
-        if not 0.0 <= value <= 1.0:
-            raise CalibrationError(f"{path}.value", "expected a probability in [0, 1]",
-                                   nduv["value"])
-    elif field in TIMES and value < 0.0:
-        raise CalibrationError(f"{path}.value", "expected a non-negative time", nduv["value"])
-    return value
+_SCALES: dict[Dimension, dict[str, tuple[bool, float]]] = {
+    dimension: {unit: (op == "/", factor) for unit, (op, factor) in table.items()}
+    for dimension, table in (("time", TIME_UNITS), ("frequency", FREQUENCY_UNITS),
+                             ("dimensionless", DIMENSIONLESS_UNITS))
+}
 
 
-def _qubits(props: BackendProperties, n: int, warn_once: Any) -> list[QubitCalibration]:
+def _values(
+    records: list[Nduv],
+    fields: dict[str, tuple[str, Dimension, str]],
+    root: str,
+    index: int,
+    sub: str,
+    warn_once: Callable[[str, str], None],
+) -> dict[str, Any]:
+    """SI values of name/date/unit/value records by field name, each unit- and range-checked.
+
+    This runs for every record of a payload (~5,000 on a 156-qubit device): paths are only
+    formatted when something is wrong.
+    """
+    values: dict[str, Any] = {}
+    for record in records:
+        name = record["name"]
+        spec = fields.get(name)
+        if spec is None:
+            warn_once(f"{root}:{name}",
+                      f"{root}[{index}]{sub}[{records.index(record)}].name: unknown property "
+                      f"{name!r} is ignored")
+            continue
+        field, dimension, check = spec
+        scale = _SCALES[dimension].get(record["unit"])
+        if scale is None:
+            raise CalibrationError(
+                f"{root}[{index}]{sub}[{records.index(record)}].unit",
+                f"unknown {dimension} unit for {name} (known: "
+                f"{', '.join(repr(u) for u in _SCALES[dimension])})", record["unit"])
+        value = record["value"]
+        value = value / scale[1] if scale[0] else value * scale[1]
+        if check == "p":
+            if not 0.0 <= value <= 1.0:
+                raise CalibrationError(f"{root}[{index}]{sub}[{records.index(record)}].value",
+                                       "expected a probability in [0, 1]", record["value"])
+        elif check == "t":
+            if value < 0.0:
+                raise CalibrationError(f"{root}[{index}]{sub}[{records.index(record)}].value",
+                                       "expected a non-negative time", record["value"])
+        elif check == "b":
+            value = bool(value)
+        values[field] = value
+    return values
+
+
+def _gate_values(
+    records: list[Nduv], index: int, warn_once: Callable[[str, str], None]
+) -> tuple[float | None, float | None, bool]:
+    """(error, duration in s, operational) of one gate entry.
+
+    Real payloads hold ``gate_error`` (unitless) and ``gate_length`` (ns) and little else, so
+    those take a fast path; anything unusual goes through the general :func:`_values`.
+    """
+    error = duration = None
+    for record in records:
+        name = record["name"]
+        if name == "gate_error" and record["unit"] == "":
+            error = record["value"]
+            if not 0.0 <= error <= 1.0:
+                break
+        elif name == "gate_length" and record["unit"] == "ns":
+            duration = record["value"] / 1e9
+            if duration < 0.0:
+                break
+        else:
+            break
+    else:
+        return error, duration, True
+    values = _values(records, GATE_FIELDS, "properties.gates", index, ".parameters", warn_once)
+    return values.get("error"), values.get("duration"), values.get("operational", True)
+
+
+def _qubits(
+    props: BackendProperties, n: int, warn_once: Callable[[str, str], None]
+) -> list[QubitCalibration]:
     records = props["qubits"]
     if len(records) < n:
         warn_once("short-qubits",
@@ -321,27 +380,16 @@ def _qubits(props: BackendProperties, n: int, warn_once: Any) -> list[QubitCalib
         warn_once("long-qubits",
                   f"properties.qubits: {len(records)} entries for a {n}-qubit device; the "
                   f"extra {len(records) - n} are ignored")
-    out: list[QubitCalibration] = []
-    for i in range(n):
-        if i >= len(records):
-            out.append(QubitCalibration())
-            continue
-        values: dict[str, Any] = {}
-        for k, nduv in enumerate(records[i]):
-            spec = QUBIT_FIELDS.get(nduv["name"])
-            if spec is None:
-                warn_once(f"qubit-prop:{nduv['name']}",
-                          f"properties.qubits[{i}][{k}].name: unknown qubit property "
-                          f"{nduv['name']!r} is ignored")
-                continue
-            field, dimension = spec
-            value = _si(f"properties.qubits[{i}][{k}]", nduv, field, dimension)
-            values[field] = bool(value) if field == "operational" else value
-        out.append(QubitCalibration(**values))
+    out = [
+        QubitCalibration(**_values(records[i], QUBIT_FIELDS, "properties.qubits", i, "",
+                                   warn_once))
+        for i in range(min(n, len(records)))
+    ]
+    out.extend(QubitCalibration() for _ in range(n - len(out)))
     return out
 
 
-def _timing(conf: BackendConfiguration, warn_once: Any) -> TimingConstraints:
+def _timing(conf: BackendConfiguration, warn_once: Callable[[str, str], None]) -> TimingConstraints:
     given = conf.timing_constraints or {}
     unknown = sorted(set(given) - set(KNOWN_TIMING))
     if unknown:
