@@ -29,10 +29,16 @@ from ..calibration import (
 )
 from ..target import CONTROL_FLOW_OPERATIONS, build_target, standard_operations
 from ..units import DIMENSIONLESS_UNITS, FREQUENCY_UNITS, TIME_UNITS, Dimension
+from ._wire import (
+    WireConfiguration,
+    WireNduv,
+    WireProperties,
+    decode_configuration,
+    decode_properties,
+)
 from .models import (
     BackendConfiguration,
     BackendProperties,
-    Nduv,
     configuration_adapter,
     properties_adapter,
 )
@@ -40,12 +46,13 @@ from .models import (
 __all__ = ["from_ibm", "parse_configuration", "parse_properties", "to_calibration"]
 
 Payload = Mapping[str, Any] | str | bytes | bytearray
+"""A JSON body: already parsed (a dict) or as received (``str``/``bytes``)."""
 
 NON_UNITARY = ("measure", "reset", "delay")
 DEFAULT_SUPPORTED_INSTRUCTIONS = ("measure", "reset", "delay")
 # Parametrised gates IBM implements in software (virtual Z) or as waits: never "fractional".
 NOT_FRACTIONAL = frozenset({"rz", "p", "u1", "delay"})
-MEASURE_RZZ_BOUNDS = ((0.0, 1.5707963267948966),)  # rzz(θ) runs natively for 0 <= θ <= π/2
+RZZ_ANGLE_BOUNDS = ((0.0, 1.5707963267948966),)  # rzz(θ) runs natively for 0 <= θ <= π/2
 
 # Property name -> (field it fills, dimension of its unit, check on the SI value):
 # "p" probability in [0, 1], "t" non-negative time, "f" any finite number, "b" flag.
@@ -70,7 +77,7 @@ KNOWN_TIMING = ("granularity", "min_length", "pulse_alignment", "acquire_alignme
 _T = TypeVar("_T")
 
 
-def _parse(adapter: TypeAdapter[_T], payload: object, root: str) -> _T:
+def _validate(adapter: TypeAdapter[_T], payload: object, root: str) -> _T:
     try:
         if isinstance(payload, (str, bytes, bytearray)):
             return adapter.validate_json(payload)
@@ -82,20 +89,18 @@ def _parse(adapter: TypeAdapter[_T], payload: object, root: str) -> _T:
                            type(payload).__name__)
 
 
-def parse_configuration(payload: Payload | BackendConfiguration) -> BackendConfiguration:
-    """Validate a ``/configuration`` response (dict or JSON text)."""
-    if isinstance(payload, BackendConfiguration):
-        return payload
-    return _parse(configuration_adapter, payload, "configuration")
+def parse_configuration(payload: Payload) -> BackendConfiguration:
+    """The validated pydantic model of a ``/configuration`` body (dict or JSON text)."""
+    return _validate(configuration_adapter, payload, "configuration")
 
 
 def parse_properties(payload: Payload) -> BackendProperties:
-    """Validate a ``/properties`` response (dict or JSON text)."""
-    return _parse(properties_adapter, payload, "properties")
+    """The validated pydantic model of a ``/properties`` body (dict or JSON text)."""
+    return _validate(properties_adapter, payload, "properties")
 
 
 def to_calibration(
-    configuration: Payload | BackendConfiguration,
+    configuration: Payload,
     properties: Payload | None = None,
     *,
     source: str | None = None,
@@ -110,8 +115,8 @@ def to_calibration(
 
     Raises :class:`~qtargets.CalibrationError` naming the JSON path of any bad field.
     """
-    conf = parse_configuration(configuration)
-    props = parse_properties(properties) if properties is not None else None
+    conf = decode_configuration(configuration)
+    props = decode_properties(properties) if properties is not None else None
     n = conf.n_qubits
     warned: set[str] = set()
 
@@ -158,16 +163,16 @@ def to_calibration(
     qargs: dict[str, dict[tuple[int, ...], GateCalibration] | None] = dict.fromkeys(shapes)
     if props is not None:
         qubits = _qubits(props, n, warn_once)
-        for gi, gate_props in enumerate(props["gates"]):
-            name = gate_props["gate"]
+        for gi, gate_props in enumerate(props.gates):
+            name = gate_props.gate
             shape = shapes.get(name)
             if shape is None or shape[0] == "control_flow" or name == "measure":
                 # measure's numbers come from the qubits' readout data below.
                 continue
-            key = tuple(gate_props["qubits"])
+            key = tuple(gate_props.qubits)
             if not _plausible_qargs(key, n, shape[1]):
                 _checked_qubits(f"properties.gates[{gi}].qubits", key, n, shape[1])
-            error, duration, operational = _gate_values(gate_props["parameters"], gi, warn_once)
+            error, duration, operational = _gate_values(gate_props.parameters, gi, warn_once)
             slot = qargs[name]
             if slot is None:
                 slot = qargs[name] = {}
@@ -190,11 +195,12 @@ def to_calibration(
                 slot = qargs[name] = {}
             for j, pair in enumerate(gate.coupling_map):
                 key = tuple(pair)
+                if key in slot:  # already checked as properties qargs
+                    continue
                 if not _plausible_qargs(key, n, width):
                     _checked_qubits(f"configuration.gates[{gi}].coupling_map[{j}]", key, n,
                                     width)
-                if key not in slot:
-                    slot[key] = GateCalibration(key)
+                slot[key] = GateCalibration(key)
     for name in NON_UNITARY:
         if name in supported and name in qargs and qargs[name] is None:
             qargs[name] = {(i,): GateCalibration((i,)) for i in range(n)}
@@ -210,20 +216,15 @@ def to_calibration(
             num_clbits=clbits,
             qargs=None if slot is None else tuple(slot.values()),
             fractional=fractional,
-            angle_bounds=MEASURE_RZZ_BOUNDS if name == "rzz" else None,
+            angle_bounds=RZZ_ANGLE_BOUNDS if name == "rzz" else None,
         ))
 
-    processor = None
-    if conf.processor_type is not None and conf.processor_type.family:
-        processor = conf.processor_type.family
-        if conf.processor_type.revision is not None:
-            processor += f" r{conf.processor_type.revision}"
-    taken_at = utc(props["last_update_date"]) if props is not None else None
-    return Calibration(
+    taken_at = _timestamp(props.last_update_date) if props is not None else None
+    return Calibration._from_checked_fields(
         vendor="ibm",
         backend_name=conf.backend_name,
         backend_version=conf.backend_version,
-        processor=processor,
+        processor=_processor(conf),
         num_qubits=n,
         qubits=tuple(qubits),
         instructions=tuple(instructions),
@@ -297,7 +298,7 @@ _SCALES: dict[Dimension, dict[str, tuple[bool, float]]] = {
 
 
 def _values(
-    records: list[Nduv],
+    records: list[WireNduv],
     fields: dict[str, tuple[str, Dimension, str]],
     root: str,
     index: int,
@@ -310,31 +311,31 @@ def _values(
     formatted when something is wrong.
     """
     values: dict[str, Any] = {}
-    for record in records:
-        name = record["name"]
+    for k, record in enumerate(records):
+        name = record.name
         spec = fields.get(name)
         if spec is None:
             warn_once(f"{root}:{name}",
-                      f"{root}[{index}]{sub}[{records.index(record)}].name: unknown property "
+                      f"{root}[{index}]{sub}[{k}].name: unknown property "
                       f"{name!r} is ignored")
             continue
         field, dimension, check = spec
-        scale = _SCALES[dimension].get(record["unit"])
+        scale = _SCALES[dimension].get(record.unit)
         if scale is None:
             raise CalibrationError(
-                f"{root}[{index}]{sub}[{records.index(record)}].unit",
+                f"{root}[{index}]{sub}[{k}].unit",
                 f"unknown {dimension} unit for {name} (known: "
-                f"{', '.join(repr(u) for u in _SCALES[dimension])})", record["unit"])
-        value = record["value"]
+                f"{', '.join(repr(u) for u in _SCALES[dimension])})", record.unit)
+        value = record.value
         value = value / scale[1] if scale[0] else value * scale[1]
         if check == "p":
             if not 0.0 <= value <= 1.0:
-                raise CalibrationError(f"{root}[{index}]{sub}[{records.index(record)}].value",
-                                       "expected a probability in [0, 1]", record["value"])
+                raise CalibrationError(f"{root}[{index}]{sub}[{k}].value",
+                                       "expected a probability in [0, 1]", record.value)
         elif check == "t":
             if value < 0.0:
-                raise CalibrationError(f"{root}[{index}]{sub}[{records.index(record)}].value",
-                                       "expected a non-negative time", record["value"])
+                raise CalibrationError(f"{root}[{index}]{sub}[{k}].value",
+                                       "expected a non-negative time", record.value)
         elif check == "b":
             value = bool(value)
         values[field] = value
@@ -342,7 +343,7 @@ def _values(
 
 
 def _gate_values(
-    records: list[Nduv], index: int, warn_once: Callable[[str, str], None]
+    records: list[WireNduv], index: int, warn_once: Callable[[str, str], None]
 ) -> tuple[float | None, float | None, bool]:
     """(error, duration in s, operational) of one gate entry.
 
@@ -351,13 +352,13 @@ def _gate_values(
     """
     error = duration = None
     for record in records:
-        name = record["name"]
-        if name == "gate_error" and record["unit"] == "":
-            error = record["value"]
+        name = record.name
+        if name == "gate_error" and record.unit == "":
+            error = record.value
             if not 0.0 <= error <= 1.0:
                 break
-        elif name == "gate_length" and record["unit"] == "ns":
-            duration = record["value"] / 1e9
+        elif name == "gate_length" and record.unit == "ns":
+            duration = record.value / 1e9
             if duration < 0.0:
                 break
         else:
@@ -369,9 +370,9 @@ def _gate_values(
 
 
 def _qubits(
-    props: BackendProperties, n: int, warn_once: Callable[[str, str], None]
+    props: WireProperties, n: int, warn_once: Callable[[str, str], None]
 ) -> list[QubitCalibration]:
-    records = props["qubits"]
+    records = props.qubits
     if len(records) < n:
         warn_once("short-qubits",
                   f"properties.qubits: {len(records)} entries for a {n}-qubit device; qubits "
@@ -389,9 +390,30 @@ def _qubits(
     return out
 
 
-def _timing(conf: BackendConfiguration, warn_once: Callable[[str, str], None]) -> TimingConstraints:
+def _timing(conf: WireConfiguration, warn_once: Callable[[str, str], None]) -> TimingConstraints:
     given = conf.timing_constraints or {}
     unknown = sorted(set(given) - set(KNOWN_TIMING))
     if unknown:
         warn_once("timing", f"configuration.timing_constraints: unknown keys {unknown} ignored")
     return TimingConstraints(**{k: v for k, v in given.items() if k in KNOWN_TIMING})
+
+
+def _timestamp(text: str) -> datetime:
+    """``properties.last_update_date`` as an aware UTC datetime."""
+    try:
+        # Python 3.10's fromisoformat does not take a "Z" suffix.
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise CalibrationError("properties.last_update_date",
+                               "expected an ISO 8601 date-time", text) from None
+    return utc(moment)
+
+
+def _processor(conf: WireConfiguration) -> str | None:
+    """``"Heron r2"`` from ``processor_type``, when the payload says."""
+    kind = conf.processor_type
+    if kind is None or not kind.family:
+        return None
+    if kind.revision is None:
+        return kind.family
+    return f"{kind.family} r{kind.revision}"

@@ -1,0 +1,324 @@
+"""The ``qtargets`` command: list the bundled calibrations and show one at a glance.
+
+Formatting only: every number comes from :mod:`qtargets.summary`, so the JSON output and
+the tables cannot disagree. Errors a user can cause (unknown backend, unreadable or
+malformed file) are one red line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from ._exceptions import CalibrationError, QTargetsError
+from .bundled import bundled_backends, load_calibration
+from .calibration import Calibration
+from .summary import DEFAULT_TOP, CalibrationSummary, FaultyGate, Spread, summarize
+
+__all__ = ["app", "main"]
+
+EXIT_USAGE = 2
+"""Exit code for input the user got wrong (the same code the argument parser uses)."""
+
+_MISSING = "n/a"
+
+app = typer.Typer(
+    name="qtargets",
+    help="Real quantum-hardware calibrations, summarised (and ready as qiskit Targets).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def main() -> None:
+    """Entry point of the ``qtargets`` console script."""
+    app()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"qtargets {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True,
+                     help="Print the qtargets version and exit."),
+    ] = False,
+) -> None:
+    """Real quantum-hardware calibrations, summarised (and ready as qiskit Targets)."""
+
+
+@app.command("list")
+def list_backends() -> None:
+    """List the calibrations bundled with qtargets (usable offline)."""
+    table = _table("Bundled calibrations")
+    table.add_column("Name", style="bold", no_wrap=True)
+    table.add_column("Vendor", no_wrap=True)
+    table.add_column("Processor", no_wrap=True)
+    table.add_column("Qubits", justify="right", no_wrap=True)
+    table.add_column("Taken at (UTC)", no_wrap=True)
+    # long file paths: fold them rather than squeeze the other columns
+    table.add_column("Source", style="dim", overflow="fold")
+    with _user_errors():
+        for name in bundled_backends():
+            cal = load_calibration(name)
+            table.add_row(name, cal.vendor, cal.processor or _MISSING, str(cal.num_qubits),
+                          _time(cal.taken_at, suffix=""), cal.provenance.source,
+                          end_section=True)
+    Console().print(table)
+
+
+@app.command()
+def show(
+    backend: Annotated[
+        str,
+        typer.Argument(metavar="NAME_OR_FILE",
+                       help="A bundled backend name (see `qtargets list`) or a path to a "
+                            "calibration JSON file (Calibration.to_json output)."),
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON (stable keys, SI units)."),
+    ] = False,
+    top: Annotated[
+        int, typer.Option("--top", min=0, help="How many best qubits and edges to list."),
+    ] = DEFAULT_TOP,
+) -> None:
+    """Summarise one calibration: operations, qubits, faulty elements, best qubits and edges."""
+    with _user_errors(source=backend):
+        cal = _load(backend)
+    summary = summarize(cal, top=top)
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict(), indent=2, allow_nan=False))
+        return
+    console = Console()
+    sections = (_header, _operations, _qubits, _faulty, _best_qubits, _best_edges)
+    for i, section in enumerate(sections):
+        if i:
+            console.print()
+        console.print(section(summary))
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _user_errors(source: str | None = None) -> Iterator[None]:
+    """Turn errors the user caused into one red stderr line and exit code 2.
+
+    A CalibrationError names the bad field but not the file it is in, so ``source`` is
+    put in front of it.
+    """
+    try:
+        yield
+    except (QTargetsError, OSError) as exc:
+        text = f"{source}: {exc}" if source and isinstance(exc, CalibrationError) else str(exc)
+        message = Text.assemble(("error: ", "bold red"), (text, "red"))
+        # soft_wrap: keep it one line however narrow the terminal is
+        Console(stderr=True).print(message, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _load(backend: str) -> Calibration:
+    """A bundled name wins; otherwise an existing file is read even without a .json suffix."""
+    if backend not in bundled_backends() and Path(backend).is_file():
+        return load_calibration(Path(backend))
+    return load_calibration(backend)
+
+
+def _table(title: str) -> Table:
+    """The house style: left-aligned title, one rule under the header, tight columns."""
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
+                 collapse_padding=True, pad_edge=False, show_edge=False)
+
+
+def _with_note(table: Table, note: str) -> Group:
+    # a note under the table rather than a caption, which rich wraps to the table's width
+    return Group(table, Text(note, style="dim"))
+
+
+# -- sections ------------------------------------------------------------------------------
+
+
+def _header(s: CalibrationSummary) -> Panel:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("Vendor", s.vendor)
+    grid.add_row("Processor", s.processor or _MISSING)
+    grid.add_row("Version", s.backend_version or _MISSING)
+    faulty = s.num_qubits - s.num_operational_qubits
+    grid.add_row("Qubits", f"{s.num_qubits} ({s.num_operational_qubits} operational"
+                           + (f", {faulty} faulty)" if faulty else ")"))
+    grid.add_row("Taken at", _time(s.taken_at))
+    grid.add_row("Source", s.source)
+    if s.retrieved_at is not None:
+        grid.add_row("Retrieved at", _time(s.retrieved_at))
+    return Panel(grid, title=Text(s.backend_name, style="bold cyan"), title_align="left",
+                 expand=False)
+
+
+def _operations(s: CalibrationSummary) -> Group:
+    table = _table("Operations")
+    table.add_column("Name", style="bold", no_wrap=True)
+    table.add_column("Kind")
+    for header in ("Qubits", "Qargs", "Median\nerror", "Best\nerror", "Worst\nerror"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("Error\n= 1", justify="right", no_wrap=True, header_style="bold yellow")
+    table.add_column("No\nerror", justify="right", no_wrap=True)
+    table.add_column("Median\nduration", justify="right", no_wrap=True)
+    for inst in s.instructions:
+        global_ = inst.num_qargs is None
+        qargs = "global" if global_ else str(inst.num_qargs)
+        if inst.num_excluded:
+            qargs += f" (-{inst.num_excluded})"
+        table.add_row(
+            inst.name, inst.kind, str(inst.num_qubits), qargs,
+            *_errors(inst.error),
+            "" if global_ else _count(inst.num_uncalibrated, "yellow"),
+            "" if global_ else _count(inst.num_missing_error, "dim"),
+            _duration(inst.median_duration),
+            style="dim" if global_ else None,
+        )
+    return _with_note(table, "Usable entries only (operational, no faulty qubit; others shown "
+                             "as -n). Error = 1 only in worst.")
+
+
+def _qubits(s: CalibrationSummary) -> Table:
+    table = _table(f"Qubits ({s.num_operational_qubits} operational)")
+    table.add_column("Quantity", style="bold")
+    table.add_column("Median", justify="right")
+    table.add_column("Best", justify="right")
+    table.add_column("Worst", justify="right")
+    table.add_row("Readout error", *_errors(s.readout_error))
+    table.add_row("T1", _micro(s.t1_median), "", "")
+    table.add_row("T2", _micro(s.t2_median), "", "")
+    return table
+
+
+def _faulty(s: CalibrationSummary) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_row("Faulty qubits",
+                 ", ".join(map(str, s.faulty_qubits)) if s.faulty_qubits else _none())
+    grid.add_row("Faulty gates", _gates(s.faulty_gates))
+    grid.add_row(Text("Error = 1 (uncalibrated)", style="bold yellow"),
+                 _gates(s.uncalibrated_gates))
+    outer = Table.grid()
+    outer.add_row(Text("Faulty elements", style="italic"))
+    outer.add_row(grid)
+    return outer
+
+
+def _best_qubits(s: CalibrationSummary) -> Group | Text:
+    if not s.best_qubits:
+        return Text("Best qubits: none ranked (needs readout and 1-qubit gate errors)",
+                    style="italic")
+    table = _table(f"Best {len(s.best_qubits)} qubits")
+    table.add_column("Qubit", justify="right", style="bold")
+    table.add_column("Score", justify="right")
+    table.add_column("Readout err", justify="right")
+    table.add_column("1q gate err", justify="right")
+    table.add_column("T1", justify="right")
+    table.add_column("T2", justify="right")
+    for q in s.best_qubits:
+        table.add_row(str(q.qubit), _error(q.score), _error(q.readout_error),
+                      _error(q.gate_error), _micro(q.t1), _micro(q.t2))
+    return _with_note(table, "score = readout error + mean error of the qubit's 1-qubit "
+                             "gates (virtual ones, like rz, left out)")
+
+
+def _best_edges(s: CalibrationSummary) -> Group | Text:
+    if not s.best_edges:
+        return Text("Best edges: none ranked (needs 2-qubit gate errors)", style="italic")
+    table = _table(f"Best {len(s.best_edges)} edges")
+    table.add_column("Qubits", justify="right", style="bold")
+    table.add_column("Gate")
+    table.add_column("Error", justify="right")
+    table.add_column("Duration", justify="right")
+    for e in s.best_edges:
+        table.add_row(f"{e.qubits[0]}-{e.qubits[1]}", e.gate, _error(e.error),
+                      _duration(e.duration))
+    return _with_note(table, "each pair by its best 2-qubit gate, in either direction")
+
+
+# -- values --------------------------------------------------------------------------------
+
+
+def _time(moment: datetime | None, *, suffix: str = " UTC") -> str:
+    if moment is None:
+        return _MISSING
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S") + suffix
+
+
+def _error(p: float | None) -> str:
+    """A probability in compact scientific notation (``2.79e-3``), the way IBM shows errors."""
+    if p is None:
+        return _MISSING
+    if p in (0.0, 1.0):
+        return f"{p:g}"
+    mantissa, exponent = f"{p:.2e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _errors(spread: Spread) -> tuple[str, str, str]:
+    worst = _error(spread.worst)
+    if spread.worst == 1.0:
+        worst = f"[yellow]{worst}[/]"
+    return _error(spread.median), _error(spread.best), worst
+
+
+def _duration(seconds: float | None) -> str:
+    """Seconds as ns below a microsecond, else µs."""
+    if seconds is None:
+        return _MISSING
+    if seconds < 1e-6:
+        return f"{seconds * 1e9:.3g} ns"
+    return f"{seconds * 1e6:.3g} µs"
+
+
+def _micro(seconds: float | None) -> str:
+    """Seconds in µs with one decimal, the usual precision for T1 and T2."""
+    if seconds is None:
+        return _MISSING
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def _count(n: int, style: str) -> str:
+    return f"[{style}]{n}[/]" if n else "0"
+
+
+def _none() -> Text:
+    return Text("none", style="green")
+
+
+def _gates(gates: Iterable[FaultyGate]) -> Text | str:
+    """Gates grouped by name, as ``a-b``; a pair listed in both directions is shown once."""
+    by_name: dict[str, set[tuple[int, ...]]] = {}
+    for g in gates:
+        by_name.setdefault(g.name, set()).add(g.qubits)
+    if not by_name:
+        return _none()
+    parts = []
+    for name, qargs in by_name.items():
+        shown = sorted((q for q in qargs if q[::-1] not in qargs or q <= q[::-1]),
+                       key=sorted)
+        parts.append(f"{name} on " + ", ".join("-".join(map(str, q)) for q in shown))
+    return "; ".join(parts)
