@@ -12,7 +12,7 @@ from pathlib import Path
 
 from qiskit.transpiler import Target
 
-from ._exceptions import UnknownBackendError
+from ._exceptions import QTargetsError, UnknownBackendError
 from .calibration import Calibration
 from .target import build_target
 
@@ -42,17 +42,25 @@ def _load_bundled(name: str) -> Calibration:
 def load_calibration(name_or_path: str | Path) -> Calibration:
     """A bundled calibration by backend name (``"ibm_fez"``), or one saved to a JSON file.
 
+    A bundled name wins over a file of the same name in the working directory.
+
     >>> import qtargets
     >>> qtargets.load_calibration("ibm_fez").num_qubits
     156
     """
     text = str(name_or_path)
-    if isinstance(name_or_path, Path) or text.endswith(".json") or "/" in text:
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise UnknownBackendError(f"calibration file not found: {str(path)!r}")
-        return Calibration.from_json(path.read_bytes())
-    return _load_bundled(text)
+    if not isinstance(name_or_path, Path) and text in bundled_backends():
+        return _load_bundled(text)
+    path = Path(name_or_path)
+    if not path.is_file():
+        if isinstance(name_or_path, Path) or text.endswith(".json") or "/" in text:
+            raise UnknownBackendError(f"calibration file not found: {text!r}")
+        return _load_bundled(text)  # raises, listing the bundled names
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise QTargetsError(f"cannot read calibration file {text!r}: {exc.strerror}") from exc
+    return Calibration.from_json(data)
 
 
 def load_target(

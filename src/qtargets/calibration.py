@@ -271,6 +271,9 @@ def calibration_error_from_pydantic(exc: ValidationError, *, root: str) -> Calib
     reason = _PYDANTIC_REASONS.get(err["type"], err["msg"].lower())
     if err["type"] == "missing":
         return CalibrationError(path, "required field is missing", show_value=False)
+    if err["type"] == "json_invalid":  # pydantic says where: "EOF while parsing ... column 18"
+        message = err["msg"]
+        return CalibrationError(root, message[:1].lower() + message[1:], show_value=False)
     ctx_error = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_error, CalibrationError):
         return CalibrationError(f"{path}.{ctx_error.path}".rstrip("."), ctx_error.reason,

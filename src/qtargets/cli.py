@@ -74,15 +74,13 @@ def list_backends() -> None:
     table.add_column("Processor", no_wrap=True)
     table.add_column("Qubits", justify="right", no_wrap=True)
     table.add_column("Taken at (UTC)", no_wrap=True)
-    # long file paths: fold them rather than squeeze the other columns
-    table.add_column("Source", style="dim", overflow="fold")
     with _user_errors():
         for name in bundled_backends():
             cal = load_calibration(name)
             table.add_row(name, cal.vendor, cal.processor or _MISSING, str(cal.num_qubits),
-                          _time(cal.taken_at, suffix=""), cal.provenance.source,
-                          end_section=True)
+                          _time(cal.taken_at, suffix=""))
     Console().print(table)
+    Console().print("[dim]Where each came from: qtargets show NAME[/dim]")
 
 
 @app.command()
