@@ -42,7 +42,9 @@ class CalibrationError(QTargetsError, ValueError):
         return (_rebuild_calibration_error, (self.path, self.reason, self.value, self.args[0]))
 
 
-def _rebuild_calibration_error(path: str, reason: str, value: Any, message: str) -> CalibrationError:
+def _rebuild_calibration_error(
+    path: str, reason: str, value: Any, message: str
+) -> CalibrationError:
     error = CalibrationError(path, reason, value)
     error.args = (message,)
     return error

@@ -29,7 +29,7 @@ def bundled_backends() -> tuple[str, ...]:
 
 @cache
 def _load_bundled(name: str) -> Calibration:
-    resource = resources.files(__package__).joinpath(_DATA, f"{name}.json")
+    resource = resources.files(__package__).joinpath(_DATA).joinpath(f"{name}.json")
     if not resource.is_file():
         known = ", ".join(bundled_backends())
         raise UnknownBackendError(

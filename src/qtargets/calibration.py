@@ -18,8 +18,8 @@ A ``Calibration`` round-trips through JSON losslessly::
 
 from __future__ import annotations
 
-import math
 import dataclasses
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cache
@@ -27,7 +27,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
 
-from ._exceptions import CalibrationError, short_repr
+from ._exceptions import CalibrationError
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -175,8 +175,10 @@ class Calibration:
                 value = fields.pop(f.name)
             elif f.default is not dataclasses.MISSING:
                 value = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                value = f.default_factory()
             else:
-                value = f.default_factory()  # type: ignore[misc]
+                raise TypeError(f"missing Calibration field: {f.name}")
             object.__setattr__(self, f.name, value)
         if fields:
             raise TypeError(f"unknown Calibration fields: {sorted(fields)}")
@@ -312,9 +314,7 @@ def format_path(root: str, loc: tuple[int | str, ...] | list[int | str]) -> str:
     for part in loc:
         if isinstance(part, str) and (part in _UNION_TAGS or "[" in part):
             continue  # pydantic names the union member it tried; users care about the field
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.isdigit():
+        if isinstance(part, int) or part.isdigit():
             out += f"[{part}]"
         else:
             out += f".{part}" if out else part

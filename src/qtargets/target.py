@@ -119,7 +119,7 @@ def build_target(
         if inst.qargs is not None:
             properties = {}
             for qubits, error, duration, operational in inst.qargs:
-                if filter_faulty and (not operational or (faulty and not faulty.isdisjoint(qubits))):
+                if filter_faulty and not (operational and faulty.isdisjoint(qubits)):
                     continue
                 properties[qubits] = (
                     None if error is None and duration is None

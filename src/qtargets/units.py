@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["Dimension", "TIME_UNITS", "FREQUENCY_UNITS", "DIMENSIONLESS_UNITS", "scale_for"]
+__all__ = ["DIMENSIONLESS_UNITS", "FREQUENCY_UNITS", "TIME_UNITS", "Dimension", "scale_for"]
 
 Dimension = Literal["time", "frequency", "dimensionless"]
 

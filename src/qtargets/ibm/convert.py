@@ -240,7 +240,7 @@ def to_calibration(
 
 
 def from_ibm(
-    configuration: Payload | BackendConfiguration,
+    configuration: Payload,
     properties: Payload | None = None,
     *,
     include_control_flow: bool = True,
@@ -290,10 +290,15 @@ def _checked_qubits(path: str, qubits: tuple[int, ...], n: int, width: int) -> t
     return key
 
 
+def _scales(table: dict[str, tuple[str, float]]) -> dict[str, tuple[bool, float]]:
+    """unit -> (divide?, factor), so the hot loop does one lookup and one operation."""
+    return {unit: (op == "/", factor) for unit, (op, factor) in table.items()}
+
+
 _SCALES: dict[Dimension, dict[str, tuple[bool, float]]] = {
-    dimension: {unit: (op == "/", factor) for unit, (op, factor) in table.items()}
-    for dimension, table in (("time", TIME_UNITS), ("frequency", FREQUENCY_UNITS),
-                             ("dimensionless", DIMENSIONLESS_UNITS))
+    "time": _scales(TIME_UNITS),
+    "frequency": _scales(FREQUENCY_UNITS),
+    "dimensionless": _scales(DIMENSIONLESS_UNITS),
 }
 
 

@@ -1,0 +1,66 @@
+"""The documentation stays true: README commands, the committed JSON Schema, the examples."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from reference import snapshots
+
+import qtargets
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_starts_with_exactly_two_setup_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_block = re.search(r"```bash\n(.*?)```", readme, re.S)
+    assert first_block is not None
+    assert readme.startswith("# qtargets\n\n```bash\n")  # the very first lines
+    commands = [line for line in first_block.group(1).splitlines() if line.strip()]
+    assert len(commands) == 2
+    assert commands[0].endswith("qtargets show ibm_fez")
+    assert commands[1].endswith("python -m pytest")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "-m pytest" in ci and "ruff" in ci and "mypy --strict src" in ci
+
+
+def test_committed_json_schema_is_current() -> None:
+    committed = json.loads((ROOT / "docs" / "calibration.schema.json").read_text("utf-8"))
+    assert committed == qtargets.calibration_json_schema(), (
+        "run: python scripts/make_schema.py"
+    )
+
+
+def test_bundled_calibrations_match_a_fresh_conversion_of_their_source() -> None:
+    for name in qtargets.bundled_backends():
+        bundled = qtargets.load_calibration(name)
+        directory = name.removeprefix("ibm_")
+        snap = next(s for s in snapshots() if s.id == directory)
+        assert snap.conf_path.name in bundled.provenance.source
+        fresh = qtargets.ibm.to_calibration(snap.conf(), snap.props())
+        assert fresh.with_provenance(bundled.provenance) == bundled, name
+
+
+def _run(*args: str) -> str:
+    done = subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                          cwd=ROOT, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_transpile_example_runs() -> None:
+    out = _run("examples/transpile_on_bundled.py", "ibm_torino")
+    assert "estimated success probability" in out
+
+
+def test_convert_example_round_trips_through_a_file(tmp_path: Path) -> None:
+    snap = next(s for s in snapshots() if s.id == "lagos")
+    out_file = tmp_path / "lagos.json"
+    out = _run("examples/convert_ibm_json.py", str(snap.conf_path), str(snap.props_path),
+               str(out_file))
+    assert "ibm_lagos" in out
+    assert qtargets.load_target(str(out_file)).num_qubits == 7
