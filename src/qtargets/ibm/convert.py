@@ -117,97 +117,22 @@ def to_calibration(
     """
     conf = decode_configuration(configuration)
     props = decode_properties(properties) if properties is not None else None
-    n = conf.n_qubits
     warned: set[str] = set()
 
     def warn_once(key: str, message: str) -> None:
         if key not in warned:
             warned.add(key)
-            warnings.warn(message, QTargetsWarning, stacklevel=3)
+            warnings.warn(message, QTargetsWarning, stacklevel=4)
 
-    # -- which instructions, and what each one is ----------------------------------------------
-    supported = conf.supported_instructions or DEFAULT_SUPPORTED_INSTRUCTIONS
-    gate_configs = {gate.name: (i, gate) for i, gate in enumerate(conf.gates)}
-    names: dict[str, None] = dict.fromkeys(conf.basis_gates)
-    names.update(dict.fromkeys(n for n in supported if n in NON_UNITARY))
-    names.update(dict.fromkeys(n for n in supported if n in CONTROL_FLOW_OPERATIONS))
-
-    standard = standard_operations()
-    shapes: dict[str, tuple[InstructionKind, int, tuple[str, ...], int, bool]] = {}
-    for name in names:
-        if name in CONTROL_FLOW_OPERATIONS:
-            shapes[name] = ("control_flow", 0, (), 0, False)
-        elif name in standard:
-            op = standard[name]
-            kind: InstructionKind = name if name in NON_UNITARY else "gate"  # type: ignore[assignment]
-            params = tuple(p.name for p in op.params)
-            fractional = bool(params) and name not in NOT_FRACTIONAL
-            shapes[name] = (kind, op.num_qubits, params, op.num_clbits, fractional)
-        elif name in gate_configs:
-            gate = gate_configs[name][1]
-            width = len(gate.coupling_map[0]) if gate.coupling_map else 0
-            shapes[name] = ("gate", width, tuple(gate.parameters or ()), 0, False)
-        else:
-            warn_once(
-                f"undefined:{name}",
-                f"configuration.basis_gates: {name!r} is neither a qiskit standard gate nor "
-                "defined in configuration.gates; it is left out of the calibration",
-            )
-    for signature in conf.instruction_signatures or ():
-        shapes[signature.name] = ("instruction", signature.num_qubits,
-                                  tuple(signature.parameters), signature.num_clbits, False)
-
-    # -- where each instruction runs -----------------------------------------------------------
-    # None = global (any qubits); a dict = only on these qargs. Properties first, then the
-    # gate configs' coupling maps add the qargs that have no measured numbers (ideal gates).
-    qargs: dict[str, dict[tuple[int, ...], GateCalibration] | None] = dict.fromkeys(shapes)
+    shapes = _shapes(conf, warn_once)
     if props is not None:
-        qubits = _qubits(props, n, warn_once)
-        for gi, gate_props in enumerate(props.gates):
-            name = gate_props.gate
-            shape = shapes.get(name)
-            if shape is None or shape[0] == "control_flow" or name == "measure":
-                # measure's numbers come from the qubits' readout data below.
-                continue
-            key = tuple(gate_props.qubits)
-            if not _plausible_qargs(key, n, shape[1]):
-                _checked_qubits(f"properties.gates[{gi}].qubits", key, n, shape[1])
-            error, duration, operational = _gate_values(gate_props.parameters, gi, warn_once)
-            slot = qargs[name]
-            if slot is None:
-                slot = qargs[name] = {}
-            slot[key] = GateCalibration(key, error, duration, operational)
-        if "measure" in qargs:
-            qargs["measure"] = {
-                (i,): GateCalibration((i,), q.readout_error, q.readout_duration)
-                for i, q in enumerate(qubits)
-            }
+        qubits = _qubits(props, conf.n_qubits, warn_once)
     else:
-        qubits = [QubitCalibration()] * n
-    for name in shapes:
-        if name not in gate_configs or (props is not None and name == "measure"):
-            continue
-        gi, gate = gate_configs[name]
-        if gate.coupling_map:
-            width = shapes[name][1]
-            slot = qargs[name]
-            if slot is None:
-                slot = qargs[name] = {}
-            for j, pair in enumerate(gate.coupling_map):
-                key = tuple(pair)
-                if key in slot:  # already checked as properties qargs
-                    continue
-                if not _plausible_qargs(key, n, width):
-                    _checked_qubits(f"configuration.gates[{gi}].coupling_map[{j}]", key, n,
-                                    width)
-                slot[key] = GateCalibration(key)
-    for name in NON_UNITARY:
-        if name in supported and name in qargs and qargs[name] is None:
-            qargs[name] = {(i,): GateCalibration((i,)) for i in range(n)}
-
+        qubits = [QubitCalibration()] * conf.n_qubits
+    where = _where(conf, props, shapes, qubits, warn_once)
     instructions = []
     for name, (kind, width, params, clbits, fractional) in shapes.items():
-        slot = qargs[name]
+        slot = where[name]
         instructions.append(InstructionCalibration(
             name=name,
             kind=kind,
@@ -225,7 +150,7 @@ def to_calibration(
         backend_name=conf.backend_name,
         backend_version=conf.backend_version,
         processor=_processor(conf),
-        num_qubits=n,
+        num_qubits=conf.n_qubits,
         qubits=tuple(qubits),
         instructions=tuple(instructions),
         dt=conf.dt * 1e-9 if conf.dt is not None else None,
@@ -268,9 +193,106 @@ def from_ibm(
 # -- helpers -----------------------------------------------------------------------------------
 
 
+_Shape = tuple[InstructionKind, int, tuple[str, ...], int, bool]
+"""(kind, number of qubits, parameter names, number of clbits, fractional?)"""
+
+
+def _shapes(conf: WireConfiguration, warn_once: Callable[[str, str], None]) -> dict[str, _Shape]:
+    """Every instruction the device offers, by name, in the payload's order."""
+    supported = conf.supported_instructions or DEFAULT_SUPPORTED_INSTRUCTIONS
+    gate_configs = {gate.name: gate for gate in conf.gates}
+    names: dict[str, None] = dict.fromkeys(conf.basis_gates)
+    names.update(dict.fromkeys(s for s in supported if s in NON_UNITARY))
+    names.update(dict.fromkeys(s for s in supported if s in CONTROL_FLOW_OPERATIONS))
+
+    standard = standard_operations()
+    shapes: dict[str, _Shape] = {}
+    for name in names:
+        if name in CONTROL_FLOW_OPERATIONS:
+            shapes[name] = ("control_flow", 0, (), 0, False)
+        elif name in standard:
+            op = standard[name]
+            kind: InstructionKind = name if name in NON_UNITARY else "gate"  # type: ignore[assignment]
+            params = tuple(p.name for p in op.params)
+            fractional = bool(params) and name not in NOT_FRACTIONAL
+            shapes[name] = (kind, op.num_qubits, params, op.num_clbits, fractional)
+        elif name in gate_configs:
+            gate = gate_configs[name]
+            width = len(gate.coupling_map[0]) if gate.coupling_map else 0
+            shapes[name] = ("gate", width, tuple(gate.parameters or ()), 0, False)
+        else:
+            warn_once(
+                f"undefined:{name}",
+                f"configuration.basis_gates: {name!r} is neither a qiskit standard gate nor "
+                "defined in configuration.gates; it is left out of the calibration",
+            )
+    for signature in conf.instruction_signatures or ():
+        shapes[signature.name] = ("instruction", signature.num_qubits,
+                                  tuple(signature.parameters), signature.num_clbits, False)
+    return shapes
+
+
+def _where(
+    conf: WireConfiguration,
+    props: WireProperties | None,
+    shapes: dict[str, _Shape],
+    qubits: list[QubitCalibration],
+    warn_once: Callable[[str, str], None],
+) -> dict[str, dict[tuple[int, ...], GateCalibration] | None]:
+    """Per instruction, the qubit tuples it runs on with their numbers; None = global.
+
+    Properties first, then the gate configs' coupling maps add qubit tuples that have no
+    measured numbers (ideal gates); measure takes each qubit's readout numbers; measure,
+    reset and delay with no data at all run on every qubit.
+    """
+    n = conf.n_qubits
+    qargs: dict[str, dict[tuple[int, ...], GateCalibration] | None] = dict.fromkeys(shapes)
+    if props is not None:
+        for gi, gate_props in enumerate(props.gates):
+            name = gate_props.gate
+            shape = shapes.get(name)
+            if shape is None or shape[0] == "control_flow" or name == "measure":
+                continue  # measure's numbers come from the qubits' readout data below
+            key = tuple(gate_props.qubits)
+            if not _plausible_qargs(key, n, shape[1]):
+                _checked_qubits(f"properties.gates[{gi}].qubits", key, n, shape[1])
+            error, duration, operational = _gate_values(gate_props.parameters, gi, warn_once)
+            slot = qargs[name]
+            if slot is None:
+                slot = qargs[name] = {}
+            slot[key] = GateCalibration(key, error, duration, operational)
+        if "measure" in qargs:
+            qargs["measure"] = {
+                (i,): GateCalibration((i,), q.readout_error, q.readout_duration)
+                for i, q in enumerate(qubits)
+            }
+    last_config = {gate.name: gi for gi, gate in enumerate(conf.gates)}  # a later one wins
+    for gi, gate in enumerate(conf.gates):
+        name = gate.name
+        if (name not in shapes or not gate.coupling_map or last_config[name] != gi
+                or (props is not None and name == "measure")):
+            continue
+        width = shapes[name][1]
+        slot = qargs[name]
+        if slot is None:
+            slot = qargs[name] = {}
+        for j, pair in enumerate(gate.coupling_map):
+            key = tuple(pair)
+            if key in slot:  # already checked as properties qargs
+                continue
+            if not _plausible_qargs(key, n, width):
+                _checked_qubits(f"configuration.gates[{gi}].coupling_map[{j}]", key, n, width)
+            slot[key] = GateCalibration(key)
+    supported = conf.supported_instructions or DEFAULT_SUPPORTED_INSTRUCTIONS
+    for name in NON_UNITARY:
+        if name in supported and name in qargs and qargs[name] is None:
+            qargs[name] = {(i,): GateCalibration((i,)) for i in range(n)}
+    return qargs
+
+
 def _plausible_qargs(key: tuple[int, ...], n: int, width: int) -> bool:
     """Cheap test that ``key`` names ``width`` distinct in-range qubits (indices are >= 0)."""
-    if len(key) != width:
+    if len(key) != width or width == 0:
         return False
     if width == 1:
         return key[0] < n
@@ -280,8 +302,12 @@ def _plausible_qargs(key: tuple[int, ...], n: int, width: int) -> bool:
 def _checked_qubits(path: str, qubits: tuple[int, ...], n: int, width: int) -> tuple[int, ...]:
     """``qubits`` if they fit an instruction of ``width`` on ``n`` qubits, else raise why not."""
     key = tuple(qubits)
+    if width == 0:
+        raise CalibrationError(path, "this instruction acts on no qubits, so it cannot have "
+                               "per-qubit entries", list(qubits))
     if len(key) != width:
-        raise CalibrationError(path, f"expected {width} qubit(s) for this instruction", qubits)
+        raise CalibrationError(path, f"expected {width} qubit(s) for this instruction",
+                               list(qubits))
     for k, q in enumerate(key):
         if q >= n:
             raise CalibrationError(f"{path}[{k}]", f"qubit index out of range for {n} qubits", q)
