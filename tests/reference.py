@@ -110,12 +110,15 @@ def target_differences(
             diffs.append(f"{name}: angle bounds {bounds_a} != {bounds_b}")
     qpa, qpb = ours.qubit_properties, ref.qubit_properties
     if (qpa is None) != (qpb is None) or len(qpa or ()) != len(qpb or ()):
-        diffs.append(f"qubit_properties: {qpa is None and 'None' or len(qpa or ())} != "
-                     f"{qpb is None and 'None' or len(qpb or ())}")
+        diffs.append(f"qubit_properties: {_size(qpa)} != {_size(qpb)}")
     else:
-        for i, (x, y) in enumerate(zip(qpa or (), qpb or ())):
+        for i, (x, y) in enumerate(zip(qpa or (), qpb or (), strict=True)):
             for field in ("t1", "t2", "frequency"):
                 if not _close(getattr(x, field), getattr(y, field)):
                     diffs.append(f"qubit {i} {field}: {getattr(x, field)} != "
                                  f"{getattr(y, field)}")
     return diffs
+
+
+def _size(items: list[Any] | None) -> str:
+    return "None" if items is None else str(len(items))

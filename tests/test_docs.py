@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reference import snapshots
-
 import qtargets
+
+from reference import snapshots
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,9 @@ def test_readme_starts_with_exactly_two_setup_commands() -> None:
     assert commands[0].endswith("qtargets show ibm_fez")
     assert commands[1].endswith("python -m pytest")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "-m pytest" in ci and "ruff\" check" in ci and "--strict src" in ci
+    assert "-m pytest" in ci
+    assert 'ruff" check' in ci
+    assert "--strict src" in ci
 
 
 def test_committed_json_schema_is_current() -> None:

@@ -13,10 +13,11 @@ import warnings
 from typing import Any
 
 import pytest
-from reference import Snapshot, reference_target, snapshots, target_differences
 
 import qtargets
 from qtargets import QTargetsWarning
+
+from reference import Snapshot, reference_target, snapshots, target_differences
 
 SNAPSHOTS = snapshots()
 SMALL = [s for s in SNAPSHOTS if s.id in {"vigo", "lagos", "toronto", "fractional", "kyiv"}]
