@@ -30,7 +30,7 @@ from qiskit_ibm_runtime.utils.backend_converter import convert_to_target
 import qtargets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from reference import snapshots  # noqa: E402
+from reference import snapshots
 
 
 def median_time(func: Callable[[], object], repeat: int) -> float:
@@ -76,7 +76,8 @@ def main() -> int:
         t_ours = median_time(ours, repeat)
         rows.append((snap.id, json.loads(conf_bytes)["n_qubits"], t_ref, t_ours))
 
-    print(f"{'snapshot':16s} {'qubits':>6s} {'reference ms':>13s} {'qtargets ms':>12s} {'ratio':>7s}")
+    header = ("snapshot", "qubits", "reference ms", "qtargets ms", "ratio")
+    print(f"{header[0]:16s} {header[1]:>6s} {header[2]:>13s} {header[3]:>12s} {header[4]:>7s}")
     for name, n, t_ref, t_ours in rows:
         print(f"{name:16s} {n:6d} {t_ref * 1e3:13.2f} {t_ours * 1e3:12.2f} {t_ref / t_ours:7.2f}")
     ratios = [t_ref / t_ours for _, _, t_ref, t_ours in rows]
