@@ -11,9 +11,20 @@ Hierarchy::
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from typing import Any
 
-__all__ = ["CalibrationError", "QTargetsError", "QTargetsWarning", "UnknownBackendError"]
+__all__ = [
+    "CalibrationError",
+    "QTargetsError",
+    "QTargetsWarning",
+    "UnknownBackendError",
+    "warn",
+]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 _MAX_VALUE_REPR = 80
 
@@ -64,3 +75,17 @@ def short_repr(value: Any) -> str:
     if len(text) > _MAX_VALUE_REPR:
         text = text[: _MAX_VALUE_REPR - 3] + "..."
     return text
+
+
+def warn(message: str) -> None:
+    """Emit a QTargetsWarning attributed to the first caller outside qtargets.
+
+    A fixed ``stacklevel`` would point at qtargets internals whenever the call depth differs
+    (``from_ibm`` vs ``to_calibration``); users need the line of *their* code.
+    """
+    level = 2  # stacklevel 2 is the frame that called warn()
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, QTargetsWarning, stacklevel=level)

@@ -43,6 +43,8 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 
+_INT32_MAX = 2**31 - 1  # qiskit's Target stores timing constraints as 32-bit integers
+
 InstructionKind = Literal["gate", "measure", "reset", "delay", "control_flow", "instruction"]
 """What an instruction is, which decides how a Target represents it:
 
@@ -278,8 +280,7 @@ def calibration_error_from_pydantic(exc: ValidationError, *, root: str) -> Calib
         return CalibrationError(root, message[:1].lower() + message[1:], show_value=False)
     ctx_error = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_error, CalibrationError):
-        return CalibrationError(f"{path}.{ctx_error.path}".rstrip("."), ctx_error.reason,
-                                ctx_error.value)
+        return ctx_error  # raised by our own checks, with its full path already
     return CalibrationError(path, reason, err.get("input"))
 
 
@@ -373,7 +374,7 @@ def _looks_valid(cal: Calibration) -> bool:
         timing = cal.timing_constraints
         for value in (timing.granularity, timing.min_length, timing.pulse_alignment,
                       timing.acquire_alignment):
-            if type(value) is not int or value < 1:
+            if type(value) is not int or not 1 <= value <= _INT32_MAX:
                 return False
         for q in cal.qubits:
             for p in (q.readout_error, q.prob_meas0_prep1, q.prob_meas1_prep0):
@@ -430,9 +431,9 @@ def _explain_invalid(cal: Calibration) -> None:
     check_duration("calibration.dt", cal.dt)
     for name in ("granularity", "min_length", "pulse_alignment", "acquire_alignment"):
         value = getattr(cal.timing_constraints, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _INT32_MAX:
             raise CalibrationError(f"calibration.timing_constraints.{name}",
-                                   "expected a positive integer", value)
+                                   "expected an integer from 1 to 2**31 - 1", value)
     for i, qubit in enumerate(cal.qubits):
         base = f"calibration.qubits[{i}]"
         check_duration(f"{base}.t1", qubit.t1)

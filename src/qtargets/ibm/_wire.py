@@ -12,6 +12,7 @@ fields, and identical accept/reject decisions on generated malformed payloads.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
@@ -20,7 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .._exceptions import CalibrationError
 from ..calibration import calibration_error_from_pydantic
-from .models import configuration_adapter, properties_adapter
+from .models import INT32_MAX, MAX_QUBITS, configuration_adapter, properties_adapter
 
 __all__ = [
     "WireConfiguration",
@@ -40,7 +41,8 @@ FiniteNumber = Annotated[float, msgspec.Meta(ge=-_MAX, le=_MAX)]
 NonNegativeFinite = Annotated[float, msgspec.Meta(ge=0.0, le=_MAX)]
 Count = Annotated[int, msgspec.Meta(ge=0)]
 QubitIndex = Annotated[int, msgspec.Meta(ge=0)]
-PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+QubitCount = Annotated[int, msgspec.Meta(ge=0, le=MAX_QUBITS)]
+TimingValue = Annotated[int, msgspec.Meta(ge=1, le=INT32_MAX)]
 
 
 class WireGateConfig(msgspec.Struct, gc=False):
@@ -66,7 +68,7 @@ class WireProcessorType(msgspec.Struct, gc=False):
 
 class WireConfiguration(msgspec.Struct, gc=False):
     backend_name: str
-    n_qubits: Count
+    n_qubits: QubitCount
     basis_gates: list[str]
     backend_version: str | None = None
     gates: list[WireGateConfig] = msgspec.field(default_factory=list)
@@ -75,7 +77,7 @@ class WireConfiguration(msgspec.Struct, gc=False):
     instruction_signatures: list[WireInstructionSignature] | None = None
     dt: NonNegativeFinite | None = None
     dtm: NonNegativeFinite | None = None
-    timing_constraints: dict[str, PositiveInt] | None = None
+    timing_constraints: dict[str, TimingValue] | None = None
     processor_type: WireProcessorType | None = None
     simulator: bool | None = None
     online_date: str | None = None
@@ -114,11 +116,17 @@ def _decode(
     root: str,
 ) -> _S:
     try:
-        if isinstance(payload, (bytes, bytearray, memoryview, str)):
-            return decoder.decode(payload)
+        if isinstance(payload, (bytes, bytearray, str)):
+            try:
+                return decoder.decode(payload)
+            except msgspec.DecodeError:
+                # Not strict JSON. Python's json (like pydantic) takes NaN/Infinity literals,
+                # which matter only if they sit in a field we use (then conversion rejects
+                # them); if it is not JSON at all, pydantic below says where.
+                payload = json.loads(payload)
         if isinstance(payload, Mapping):
             return msgspec.convert(payload, struct)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as exc:
         # Let the canonical pydantic model name the problem...
         try:
             if isinstance(payload, (bytes, bytearray, str)):
@@ -137,7 +145,9 @@ def _from_msgspec(exc: Exception, root: str) -> CalibrationError:
     message = str(exc)
     reason, _, where = message.partition(" - at `")
     path = root + where.rstrip("`").removeprefix("$") if where else root
-    return CalibrationError(path, reason[:1].lower() + reason[1:], show_value=False)
+    if reason[1:2].islower():  # "Expected `int`..." -> "expected `int`...", but keep "JSON"
+        reason = reason[:1].lower() + reason[1:]
+    return CalibrationError(path, reason, show_value=False)
 
 
 def decode_configuration(payload: object) -> WireConfiguration:

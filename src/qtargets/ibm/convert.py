@@ -7,7 +7,7 @@ wrong; those differences are listed in ``docs/ibm.md``.
 
 from __future__ import annotations
 
-import warnings
+import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 from qiskit.transpiler import Target
 
-from .._exceptions import CalibrationError, QTargetsWarning
+from .._exceptions import CalibrationError, warn
 from ..calibration import (
     Calibration,
     GateCalibration,
@@ -122,7 +122,7 @@ def to_calibration(
     def warn_once(key: str, message: str) -> None:
         if key not in warned:
             warned.add(key)
-            warnings.warn(message, QTargetsWarning, stacklevel=4)
+            warn(message)
 
     shapes = _shapes(conf, warn_once)
     if props is not None:
@@ -141,7 +141,7 @@ def to_calibration(
             num_clbits=clbits,
             qargs=None if slot is None else tuple(slot.values()),
             fractional=fractional,
-            angle_bounds=RZZ_ANGLE_BOUNDS if name == "rzz" else None,
+            angle_bounds=RZZ_ANGLE_BOUNDS if name == "rzz" and kind == "gate" else None,
         ))
 
     taken_at = _timestamp(props.last_update_date) if props is not None else None
@@ -226,7 +226,20 @@ def _shapes(conf: WireConfiguration, warn_once: Callable[[str, str], None]) -> d
                 f"configuration.basis_gates: {name!r} is neither a qiskit standard gate nor "
                 "defined in configuration.gates; it is left out of the calibration",
             )
-    for signature in conf.instruction_signatures or ():
+    for k, signature in enumerate(conf.instruction_signatures or ()):
+        known = standard.get(signature.name)
+        if known is not None and (
+            known.num_qubits != signature.num_qubits
+            or known.num_clbits != signature.num_clbits
+            or len(known.params) != len(signature.parameters)
+        ):
+            raise CalibrationError(
+                f"configuration.instruction_signatures[{k}]",
+                f"qiskit's {signature.name!r} acts on {known.num_qubits} qubit(s) and "
+                f"{known.num_clbits} clbit(s) with {len(known.params)} parameter(s); the "
+                "signature says otherwise",
+                show_value=False,
+            )
         shapes[signature.name] = ("instruction", signature.num_qubits,
                                   tuple(signature.parameters), signature.num_clbits, False)
     return shapes
@@ -367,6 +380,14 @@ def _values(
             if value < 0.0:
                 raise CalibrationError(f"{root}[{index}]{sub}[{k}].value",
                                        "expected a non-negative time", record.value)
+            if value == math.inf:  # a huge value in a unit larger than seconds
+                raise CalibrationError(f"{root}[{index}]{sub}[{k}].value",
+                                       "expected a finite time once in seconds", record.value)
+        elif check == "f":
+            if not -math.inf < value < math.inf:  # 1e300 GHz overflows to inf in hertz
+                raise CalibrationError(f"{root}[{index}]{sub}[{k}].value",
+                                       f"expected a finite {dimension} once in SI units",
+                                       record.value)
         elif check == "b":
             value = bool(value)
         values[field] = value
@@ -434,10 +455,11 @@ def _timestamp(text: str) -> datetime:
     try:
         # Python 3.10's fromisoformat does not take a "Z" suffix.
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
+        return utc(moment)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 shifted out of range
         raise CalibrationError("properties.last_update_date",
-                               "expected an ISO 8601 date-time", text) from None
-    return utc(moment)
+                               "expected an ISO 8601 date-time within years 1-9999 in UTC",
+                               text) from None
 
 
 def _processor(conf: WireConfiguration) -> str | None:

@@ -36,6 +36,11 @@ __all__ = [
 FiniteNumber = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 """A JSON number (an integer is fine); strings, booleans, NaN and infinities are not."""
 Count = Annotated[int, Strict(), Field(ge=0)]
+MAX_QUBITS = 100_000
+"""No real device comes near; the bound keeps a corrupt ``n_qubits`` from exhausting memory."""
+QubitCount = Annotated[int, Strict(), Field(ge=0, le=MAX_QUBITS)]
+INT32_MAX = 2**31 - 1
+"""qiskit stores timing constraints as 32-bit integers."""
 QubitIndex = Annotated[int, Strict(), Field(ge=0)]
 
 
@@ -79,7 +84,7 @@ class BackendConfiguration(_Lenient):
 
     backend_name: Annotated[str, Strict()]
     backend_version: str | None = None
-    n_qubits: Count
+    n_qubits: QubitCount
     basis_gates: list[Annotated[str, Strict()]]
     gates: list[GateConfig] = []
     coupling_map: list[list[QubitIndex]] | None = None
@@ -87,7 +92,7 @@ class BackendConfiguration(_Lenient):
     instruction_signatures: list[InstructionSignature] | None = None
     dt: Annotated[FiniteNumber, Field(ge=0)] | None = None
     dtm: Annotated[FiniteNumber, Field(ge=0)] | None = None
-    timing_constraints: dict[str, Annotated[int, Strict(), Field(ge=1)]] | None = None
+    timing_constraints: dict[str, Annotated[int, Strict(), Field(ge=1, le=INT32_MAX)]] | None = None
     processor_type: ProcessorType | None = None
     simulator: bool | None = None
     online_date: str | None = None
