@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from . import ibm
+from . import ibm, ionq
 from ._exceptions import CalibrationError, QTargetsError, QTargetsWarning, UnknownBackendError
 from .bundled import bundled_backends, load_calibration, load_target
 from .calibration import (
@@ -20,6 +20,7 @@ from .calibration import (
     calibration_json_schema,
 )
 from .ibm import from_ibm
+from .ionq import from_ionq
 from .target import build_target
 
 __version__ = "0.1.0"
@@ -40,7 +41,9 @@ __all__ = [
     "bundled_backends",
     "calibration_json_schema",
     "from_ibm",
+    "from_ionq",
     "ibm",
+    "ionq",
     "load_calibration",
     "load_target",
 ]

@@ -6,6 +6,7 @@ same treatment of faulty elements, control flow and units.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -18,7 +19,7 @@ from qiskit.transpiler import InstructionProperties, Target
 from ._exceptions import CalibrationError
 from .calibration import Calibration, InstructionCalibration
 
-__all__ = ["CONTROL_FLOW_OPERATIONS", "build_target", "operation_for"]
+__all__ = ["CONTROL_FLOW_OPERATIONS", "build_target", "operation_for", "register_gate"]
 
 CONTROL_FLOW_OPERATIONS: dict[str, type[Instruction]] = {
     "if_else": IfElseOp,
@@ -26,6 +27,18 @@ CONTROL_FLOW_OPERATIONS: dict[str, type[Instruction]] = {
     "for_loop": ForLoopOp,
     "switch_case": SwitchCaseOp,
 }
+
+
+_VENDOR_GATES: dict[str, Callable[..., Instruction]] = {}
+
+
+def register_gate(name: str, gate_class: Callable[..., Instruction]) -> None:
+    """Make ``build_target`` use ``gate_class(*parameters)`` for instructions called ``name``.
+
+    How a vendor subpackage (e.g. ``qtargets.ionq`` for ``gpi``/``ms``) gives its native gates
+    real semantics (matrix, definition) in every Target, without the builder knowing vendors.
+    """
+    _VENDOR_GATES[name] = gate_class
 
 
 @cache
@@ -41,6 +54,15 @@ def operation_for(inst: InstructionCalibration) -> Instruction:
     transpiler understands its semantics; anything else becomes an opaque ``Gate`` or
     ``Instruction`` of the declared width and parameters.
     """
+    vendor_gate = _VENDOR_GATES.get(inst.name)
+    if vendor_gate is not None and inst.kind == "gate":
+        gate = vendor_gate(*(Parameter(p) for p in inst.parameters))
+        if gate.num_qubits != inst.num_qubits:
+            raise CalibrationError(
+                f"calibration.instructions[{inst.name!r}].num_qubits",
+                f"{inst.name!r} acts on {gate.num_qubits} qubits", inst.num_qubits,
+            )
+        return gate
     standard = standard_operations().get(inst.name)
     if standard is not None and inst.kind != "instruction":
         if standard.num_qubits != inst.num_qubits or len(standard.params) != len(inst.parameters):

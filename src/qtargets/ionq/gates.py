@@ -3,8 +3,11 @@
 IonQ states every phase and angle in *turns* (1 turn = 2π rad), and so do these classes: a
 parameter is exactly the number IonQ's native-gate JSON carries, so no conversion can be
 forgotten on the way to or from the API. Each gate has its exact matrix (``__array__``) and an
-exact ``definition`` in qiskit's standard gates (global phase included), so circuits holding
-them simulate, export to OpenQASM 3 and survive QPY without qtargets installed.
+exact ``definition`` in qiskit's standard gates with no global phase (OpenQASM 3 export would
+drop it), so circuits holding them simulate, export to OpenQASM 3 and survive QPY. QPY gives
+them back as plain ``Gate`` objects with the same name, parameters and definition. qiskit's
+OpenQASM 3 exporter mis-signs custom gates whose arguments are Parameter *expressions*
+(Qiskit/qiskit#7335): bind parameters before exporting such circuits.
 
 Matrices use ``P(φ) = cos(2πφ) X + sin(2πφ) Y = [[0, e^{-2πiφ}], [e^{2πiφ}, 0]]`` and qiskit's
 little-endian order (``qargs[0]`` is the rightmost tensor factor).

@@ -1,0 +1,95 @@
+"""Pydantic models of IonQ characterization payloads (v0.1, v0.3 and v0.4 shapes).
+
+``GET /characterizations/backends/{backend}/current`` returns one :class:`Characterization`;
+the list endpoint wraps several in :class:`CharacterizationList`. The shapes differ across API
+versions, and these models accept all of them:
+
+* v0.3: ``date`` is an integer (Unix epoch seconds), fidelities carry ``mean`` (and maybe
+  ``stderr``/``median``);
+* v0.4: ``date`` is ISO 8601 text, a fidelity may carry only ``median`` (or only ``spam``),
+  and the list's ``characterizations`` may be ``null``;
+* v0.1 (legacy calibrations): ``target`` instead of ``backend``, ISO date with milliseconds.
+
+Times are seconds. This module knows nothing of qiskit.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter
+
+__all__ = [
+    "Characterization",
+    "CharacterizationList",
+    "Fidelities",
+    "FidelityStatistics",
+    "Timing",
+    "characterization_adapter",
+    "characterization_list_adapter",
+]
+
+Probability = Annotated[float, Strict(), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Seconds = Annotated[float, Strict(), Field(ge=0.0, allow_inf_nan=False)]
+QubitIndex = Annotated[int, Strict(), Field(ge=0)]
+MAX_QUBITS = 100_000
+
+
+class _Model(BaseModel):
+    """Unknown fields are ignored (payloads grow); known ones must have exactly their type."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True, populate_by_name=True)
+
+
+class FidelityStatistics(_Model):
+    """Summary statistics of one kind of operation's fidelity, each in [0, 1]."""
+
+    mean: Probability | None = None
+    median: Probability | None = None
+    stderr: Annotated[float, Strict(), Field(ge=0.0, allow_inf_nan=False)] | None = None
+
+
+class Fidelities(_Model):
+    spam: FidelityStatistics | None = None
+    one_qubit: FidelityStatistics | None = Field(default=None, alias="1q")
+    two_qubit: FidelityStatistics | None = Field(default=None, alias="2q")
+
+
+class Timing(_Model):
+    """Durations and coherence times, seconds."""
+
+    readout: Seconds | None = None
+    reset: Seconds | None = None
+    one_qubit: Seconds | None = Field(default=None, alias="1q")
+    two_qubit: Seconds | None = Field(default=None, alias="2q")
+    t1: Seconds | None = None
+    t2: Seconds | None = None
+
+
+class Characterization(_Model):
+    """One characterization of one IonQ QPU."""
+
+    id: str | None = None
+    date: Annotated[int, Strict()] | Annotated[str, Strict()] | None = None
+    """Unix epoch seconds (v0.3) or ISO 8601 text (v0.1, v0.4)."""
+    backend: str | None = None
+    target: str | None = None
+    """The v0.1 name of ``backend``."""
+    qubits: Annotated[int, Strict(), Field(ge=0, le=MAX_QUBITS)]
+    connectivity: list[list[QubitIndex]] | None = None
+    """Unordered qubit pairs that support a two-qubit gate; absent means all pairs."""
+    fidelity: Fidelities | None = None
+    timing: Timing | None = None
+
+
+class CharacterizationList(_Model):
+    """``GET /characterizations/backends/{backend}``: a page of characterizations."""
+
+    characterizations: list[Characterization] | None = None
+    pages: Annotated[int, Strict(), Field(ge=0)] | None = None
+
+
+characterization_adapter: TypeAdapter[Characterization] = TypeAdapter(Characterization)
+characterization_list_adapter: TypeAdapter[CharacterizationList] = TypeAdapter(
+    CharacterizationList
+)
