@@ -140,6 +140,7 @@ def to_calibration(
         name="measure", kind="measure", num_qubits=1, num_clbits=1,
         qargs=tuple(GateCalibration((q,), error_spam, t_readout) for q in range(n)),
     )
+    instructions: tuple[InstructionCalibration, ...]
     if gateset == "native":
         entangler = tuple(GateCalibration(p, error_2q, t_2q) for p in _both_ways(pairs))
         instructions = (
