@@ -479,6 +479,24 @@ def _explain_invalid(cal: Calibration) -> None:
     raise CalibrationError("calibration", "invalid calibration", show_value=False)
 
 
+@cache
+def _datetime_adapter() -> TypeAdapter[datetime]:
+    return TypeAdapter(datetime)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """ISO 8601 / RFC 3339 text as an aware UTC datetime (naive text is taken as UTC).
+
+    pydantic's parser rather than ``datetime.fromisoformat``, which on Python 3.10 rejects
+    forms vendors send ("Z", 2-digit fractions, "+0000"). Raises ValueError or OverflowError.
+    """
+    try:
+        moment = _datetime_adapter().validate_python(text)
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from None
+    return utc(moment)
+
+
 def utc(moment: datetime) -> datetime:
     """``moment`` as an aware UTC datetime (naive input is taken to be UTC already)."""
     if moment.tzinfo is None:

@@ -25,6 +25,7 @@ from ..calibration import (
     QubitCalibration,
     TimingConstraints,
     calibration_error_from_pydantic,
+    parse_timestamp,
     utc,
 )
 from ..target import CONTROL_FLOW_OPERATIONS, build_target, standard_operations
@@ -453,9 +454,7 @@ def _timing(conf: WireConfiguration, warn_once: Callable[[str, str], None]) -> T
 def _timestamp(text: str) -> datetime:
     """``properties.last_update_date`` as an aware UTC datetime."""
     try:
-        # Python 3.10's fromisoformat does not take a "Z" suffix.
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-        return utc(moment)
+        return parse_timestamp(text)
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 shifted out of range
         raise CalibrationError("properties.last_update_date",
                                "expected an ISO 8601 date-time within years 1-9999 in UTC",

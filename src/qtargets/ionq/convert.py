@@ -25,6 +25,7 @@ from ..calibration import (
     Provenance,
     QubitCalibration,
     calibration_error_from_pydantic,
+    parse_timestamp,
     utc,
 )
 from ..target import build_target, standard_operations
@@ -56,6 +57,10 @@ QIS_SINGLE = ("x", "y", "h", "rx", "ry", "sx", "sxdg")  # one native single-qubi
 QIS_ENTANGLING = ("cx", "rxx", "ryy", "rzz")  # one native entangling gate
 QIS_SWAP = ("swap",)  # three native entangling gates
 
+# Without ``connectivity`` every pair is connected, which is right for single-chain devices
+# (at most ~100 ions) but grows as n²: a bogus qubit count must not mean billions of gates.
+MAX_ALL_TO_ALL_QUBITS = 256
+
 
 def parse_characterization(payload: Payload) -> tuple[Characterization, str]:
     """The validated characterization in ``payload`` and its JSON path.
@@ -67,12 +72,13 @@ def parse_characterization(payload: Payload) -> tuple[Characterization, str]:
     if isinstance(payload, (str, bytes, bytearray)):
         try:
             data = json.loads(payload)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
             raise CalibrationError("characterization", f"invalid JSON: {exc}",
                                    show_value=False) from None
     if not isinstance(data, Mapping):
         raise CalibrationError("characterization", "expected a JSON object",
                                type(data).__name__)
+    data = dict(data)  # the models are strict: any other Mapping would not be "an object"
     try:
         if "characterizations" in data:
             page: CharacterizationList = characterization_list_adapter.validate_python(data)
@@ -150,7 +156,7 @@ def to_calibration(
             measure,
         )
     elif gateset == "qis":
-        instructions = (*_qis(n, pairs, singles, error_2q, t_2q), measure)
+        instructions = (*_qis(n, pairs, singles, error_2q, t_2q, root), measure)
     else:
         raise CalibrationError("gateset", "expected 'native' or 'qis'", gateset)
 
@@ -205,14 +211,18 @@ def _qis(
     singles: tuple[GateCalibration, ...],
     error_2q: float | None,
     t_2q: float | None,
+    root: str,
 ) -> tuple[InstructionCalibration, ...]:
     standard = standard_operations()
     virtual = tuple(GateCalibration((q,), 0.0, 0.0) for q in range(n))
     directed = _both_ways(pairs)
     one = tuple(GateCalibration(p, error_2q, t_2q) for p in directed)
     swap_error = None if error_2q is None else 1.0 - (1.0 - error_2q) ** 3
-    three = tuple(GateCalibration(p, swap_error, None if t_2q is None else 3 * t_2q)
-                  for p in directed)
+    t_swap = None if t_2q is None else 3 * t_2q
+    if t_swap is not None and not math.isfinite(t_swap):
+        raise CalibrationError(f"{root}.timing.2q", "too long: a swap (three of them) "
+                               "overflows to infinity", t_2q)
+    three = tuple(GateCalibration(p, swap_error, t_swap) for p in directed)
     out = []
     for names, qargs in ((QIS_VIRTUAL, virtual), (QIS_SINGLE, singles),
                          (QIS_ENTANGLING, one), (QIS_SWAP, three)):
@@ -241,6 +251,12 @@ def _error(stats: FidelityStatistics | None, label: str, used: list[str]) -> flo
 def _pairs(connectivity: list[list[int]] | None, n: int, root: str) -> list[tuple[int, int]]:
     """Sorted unordered pairs; all of them when the payload gives no connectivity."""
     if connectivity is None:
+        if n > MAX_ALL_TO_ALL_QUBITS:
+            raise CalibrationError(
+                f"{root}.connectivity",
+                f"required for more than {MAX_ALL_TO_ALL_QUBITS} qubits (got {n} qubits)",
+                show_value=False,
+            )
         return [(a, b) for a in range(n) for b in range(a + 1, n)]
     pairs: set[tuple[int, int]] = set()
     for k, pair in enumerate(connectivity):
@@ -267,8 +283,7 @@ def _date(value: int | str | None, path: str) -> datetime | None:
     try:
         if isinstance(value, int):
             return datetime.fromtimestamp(value, tz=timezone.utc)
-        text = value[:-1] + "+00:00" if value.endswith("Z") else value
-        return utc(datetime.fromisoformat(text))
+        return parse_timestamp(value)
     except (ValueError, OverflowError, OSError):
         raise CalibrationError(path, "expected Unix epoch seconds or an ISO 8601 date-time",
                                value) from None
