@@ -12,12 +12,11 @@ fields, and identical accept/reject decisions on generated malformed payloads.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .._exceptions import CalibrationError
 from ..calibration import calibration_error_from_pydantic
@@ -115,39 +114,36 @@ def _decode(
     adapter: TypeAdapter[Any],
     root: str,
 ) -> _S:
+    """Fast path: strict JSON text that fits the mirror. Anything else: pydantic decides."""
+    if isinstance(payload, (bytes, bytearray, str)):
+        try:
+            return decoder.decode(payload)
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError, ValueError):
+            pass  # not strict JSON (NaN in an unused field, bad UTF-8...) or invalid: ask pydantic
+        validated = _validate(adapter, payload, root)
+    elif isinstance(payload, Mapping):
+        # Already-parsed input has no speed budget; pydantic is the one judge of it.
+        validated = _validate(adapter, dict(payload), root)
+    else:
+        raise CalibrationError(root, "expected a JSON object (dict) or JSON text (str/bytes)",
+                               type(payload).__name__)
+    data = validated.model_dump() if isinstance(validated, BaseModel) else validated
+    # Lax: the data is already valid; this only copies it into the structs (numpy floats too).
+    return msgspec.convert(data, struct, strict=False)
+
+
+def _validate(adapter: TypeAdapter[Any], payload: object, root: str) -> Any:
     try:
         if isinstance(payload, (bytes, bytearray, str)):
-            try:
-                return decoder.decode(payload)
-            except msgspec.DecodeError:
-                # Not strict JSON. Python's json (like pydantic) takes NaN/Infinity literals,
-                # which matter only if they sit in a field we use (then conversion rejects
-                # them); if it is not JSON at all, pydantic below says where.
-                payload = json.loads(payload)
-        if isinstance(payload, Mapping):
-            return msgspec.convert(payload, struct)
-    except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as exc:
-        # Let the canonical pydantic model name the problem...
-        try:
-            if isinstance(payload, (bytes, bytearray, str)):
-                adapter.validate_json(payload)
-            else:
-                adapter.validate_python(payload)
-        except ValidationError as pydantic_exc:
-            raise calibration_error_from_pydantic(pydantic_exc, root=root) from None
-        # ...and should the two ever disagree, still fail with a typed, located error.
-        raise _from_msgspec(exc, root) from None
-    raise CalibrationError(root, "expected a JSON object (dict) or JSON text (str/bytes)",
-                           type(payload).__name__)
-
-
-def _from_msgspec(exc: Exception, root: str) -> CalibrationError:
-    message = str(exc)
-    reason, _, where = message.partition(" - at `")
-    path = root + where.rstrip("`").removeprefix("$") if where else root
-    if reason[1:2].islower():  # "Expected `int`..." -> "expected `int`...", but keep "JSON"
-        reason = reason[:1].lower() + reason[1:]
-    return CalibrationError(path, reason, show_value=False)
+            return adapter.validate_json(payload)
+        return adapter.validate_python(payload)
+    except ValidationError as exc:
+        raise calibration_error_from_pydantic(exc, root=root) from None
+    except RecursionError:
+        raise CalibrationError(root, "JSON nested too deeply", show_value=False) from None
+    except UnicodeError as exc:  # e.g. a lone surrogate in str input
+        raise CalibrationError(root, f"text is not valid Unicode: {exc.reason}",
+                               show_value=False) from None
 
 
 def decode_configuration(payload: object) -> WireConfiguration:
