@@ -142,7 +142,7 @@ def _validate(adapter: TypeAdapter[Any], payload: object, root: str) -> Any:
     except RecursionError:
         raise CalibrationError(root, "JSON nested too deeply", show_value=False) from None
     except UnicodeError as exc:  # e.g. a lone surrogate in str input
-        raise CalibrationError(root, f"text is not valid Unicode: {exc.reason}",
+        raise CalibrationError(root, f"text is not valid Unicode: {exc}",
                                show_value=False) from None
 
 
