@@ -310,13 +310,17 @@ def test_qasm3_export_of_parameter_expressions_reimports_exactly() -> None:
 # --- equivalences -----------------------------------------------------------------------------
 
 
-def test_importing_the_modules_registers_no_equivalence() -> None:
+def test_importing_qtargets_lets_plain_transpile_reach_the_native_gates() -> None:
     code = (
-        "import qtargets.ionq.gates, qtargets.ionq.equivalences\n"
+        "import qtargets\n"
+        "from qiskit import QuantumCircuit, transpile\n"
         "from qiskit.circuit.equivalence_library import SessionEquivalenceLibrary as lib\n"
         "from qiskit.circuit.library import XGate\n"
         "names = {i.operation.name for c in lib.get_entry(XGate()) for i in c.data}\n"
-        "assert 'gpi' not in names, names\n"
+        "assert 'gpi' in names, names\n"
+        "qc = QuantumCircuit(2); qc.h(0); qc.cx(0, 1)\n"
+        "ops = set(transpile(qc, target=qtargets.load_target('qpu.forte-1')).count_ops())\n"
+        "assert ops <= {'gpi', 'gpi2', 'zz'}, ops\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False, timeout=120)

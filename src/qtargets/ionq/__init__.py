@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from ..target import register_gate
 from .convert import Gateset, from_ionq, parse_characterization, to_calibration
+from .equivalences import add_equivalences
 from .families import FAMILIES, Family, family_of
 from .gates import NATIVE_GATES, GPI2Gate, GPIGate, MSGate, ZZGate
 from .models import Characterization, CharacterizationList
 
 for _name, _gate_class in NATIVE_GATES.items():
     register_gate(_name, _gate_class)
+# So that plain transpile(circuit, target=ionq_target) can reach gpi/gpi2/ms/zz at all; the
+# compact route is the "ionq-native" stage plugins (see docs/ionq-compilation.md).
+add_equivalences()
 
 __all__ = [
     "FAMILIES",
@@ -22,6 +26,7 @@ __all__ = [
     "Gateset",
     "MSGate",
     "ZZGate",
+    "add_equivalences",
     "family_of",
     "from_ionq",
     "parse_characterization",
