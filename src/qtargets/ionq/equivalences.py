@@ -3,7 +3,8 @@
 qiskit's own equivalence library already reduces every standard gate to ``rxx``/``rzz`` plus
 single-qubit rotations; these rules add the last step, to ``{gpi, gpi2, ms}`` (Harmony, Aria) or
 ``{gpi, gpi2, zz}`` (Forte). Every rule is exact, global phase included, and holds for symbolic
-parameters. Nothing is registered on import: call :func:`add_equivalences`.
+parameters. Importing this module registers nothing; ``import qtargets`` calls
+:func:`add_equivalences` once for qiskit's session library, so plain ``transpile`` works.
 
 In the formulas below angles ``t, θ, φ, λ`` are radians (qiskit) and the native gates' arguments
 are turns (IonQ); products are written in matrix order, the rightmost gate runs first.
