@@ -141,7 +141,9 @@ def build_target(
         if inst.qargs is not None:
             properties = {}
             for qubits, error, duration, operational in inst.qargs:
-                if filter_faulty and not (operational and faulty.isdisjoint(qubits)):
+                if filter_faulty and not operational:
+                    continue
+                if faulty and not faulty.isdisjoint(qubits):  # empty unless filter_faulty
                     continue
                 properties[qubits] = (
                     None if error is None and duration is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
@@ -212,11 +213,7 @@ def _shapes(conf: WireConfiguration, warn_once: Callable[[str, str], None]) -> d
         if name in CONTROL_FLOW_OPERATIONS:
             shapes[name] = ("control_flow", 0, (), 0, False)
         elif name in standard:
-            op = standard[name]
-            kind: InstructionKind = name if name in NON_UNITARY else "gate"  # type: ignore[assignment]
-            params = tuple(p.name for p in op.params)
-            fractional = bool(params) and name not in NOT_FRACTIONAL
-            shapes[name] = (kind, op.num_qubits, params, op.num_clbits, fractional)
+            shapes[name] = _standard_shape(name)
         elif name in gate_configs:
             gate = gate_configs[name]
             width = len(gate.coupling_map[0]) if gate.coupling_map else 0
@@ -244,6 +241,15 @@ def _shapes(conf: WireConfiguration, warn_once: Callable[[str, str], None]) -> d
         shapes[signature.name] = ("instruction", signature.num_qubits,
                                   tuple(signature.parameters), signature.num_clbits, False)
     return shapes
+
+
+@cache
+def _standard_shape(name: str) -> _Shape:
+    """The shape of qiskit's standard gate ``name`` (reading ``params`` builds objects)."""
+    op = standard_operations()[name]
+    kind: InstructionKind = name if name in NON_UNITARY else "gate"  # type: ignore[assignment]
+    params = tuple(p.name for p in op.params)
+    return kind, op.num_qubits, params, op.num_clbits, bool(params) and name not in NOT_FRACTIONAL
 
 
 def _where(
