@@ -21,6 +21,7 @@ from .calibration import (
 )
 from .ibm import from_ibm
 from .ionq import from_ionq
+from .store import CalibrationStore, Snapshot, StoreError
 from .target import build_target
 
 __version__ = "0.1.0"
@@ -28,12 +29,15 @@ __version__ = "0.1.0"
 __all__ = [
     "Calibration",
     "CalibrationError",
+    "CalibrationStore",
     "GateCalibration",
     "InstructionCalibration",
     "Provenance",
     "QTargetsError",
     "QTargetsWarning",
     "QubitCalibration",
+    "Snapshot",
+    "StoreError",
     "TimingConstraints",
     "UnknownBackendError",
     "__version__",

@@ -1,0 +1,451 @@
+"""A local, embedded history of calibrations: every snapshot fetched, queryable by time.
+
+One SQLite file holds, per snapshot, the neutral :class:`~qtargets.Calibration` (its JSON),
+the raw payload bodies it was converted from, and when it was taken and fetched. Saving the
+same calibration twice stores it once. Several processes may read and write one store at
+the same time; a writer killed mid-save leaves no trace of that save.
+
+>>> import tempfile, qtargets
+>>> from qtargets.store import CalibrationStore
+>>> with CalibrationStore(tempfile.mkdtemp() + "/calibrations.sqlite3") as store:
+...     snap = store.save(qtargets.load_calibration("ibm_fez"))
+...     store.latest("ibm_fez") == snap
+True
+
+Where the file lives: the ``path`` argument, else the ``QTARGETS_STORE`` environment
+variable, else ``calibrations.sqlite3`` in the per-user cache directory (see
+:func:`default_store_path`).
+
+The store keeps payload *bodies* only. It has no place for request headers, so API tokens
+and other credentials are never written to disk by it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+
+import platformdirs
+
+from ._exceptions import QTargetsError
+from .calibration import Calibration
+
+__all__ = [
+    "ENV_VAR",
+    "STORE_SCHEMA_VERSION",
+    "CalibrationStore",
+    "Snapshot",
+    "StoreError",
+    "default_store_path",
+]
+
+ENV_VAR = "QTARGETS_STORE"
+"""Environment variable naming the store file (the ``path`` argument wins over it)."""
+
+STORE_SCHEMA_VERSION = 1
+"""Version of the SQLite schema below; bump it with a migration when the tables change."""
+
+BUSY_TIMEOUT_SECONDS = 30.0
+"""How long a process waits for another one's write to finish before giving up."""
+
+# Run statement by statement, split on ";": keep semicolons out of the comments.
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    id             INTEGER PRIMARY KEY,
+    vendor         TEXT NOT NULL,
+    backend        TEXT NOT NULL,
+    taken_at       TEXT,              -- UTC 'YYYY-MM-DDTHH:MM:SS.ffffffZ', NULL = unknown
+    calibration_id TEXT,
+    fetched_at     TEXT NOT NULL,     -- UTC, same format
+    content_hash   TEXT NOT NULL UNIQUE,
+    calibration    TEXT NOT NULL      -- Calibration.to_json()
+);
+CREATE INDEX IF NOT EXISTS snapshots_by_backend_time
+    ON snapshots (backend, taken_at, id);
+CREATE TABLE IF NOT EXISTS raw_parts (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,        -- e.g. 'configuration', 'properties'
+    body        BLOB NOT NULL,        -- the response body exactly as received
+    PRIMARY KEY (snapshot_id, name)
+) WITHOUT ROWID;
+"""
+
+_COLUMNS = "id, vendor, backend, taken_at, calibration_id, fetched_at, content_hash"
+
+
+class StoreError(QTargetsError):
+    """The calibration store file can't be opened, read or written (corrupt, unreadable,
+    locked for too long, or written by a newer qtargets). The message names the file."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One stored calibration: what :meth:`CalibrationStore.save` and the queries return.
+
+    The calibration itself is loaded on demand with :meth:`CalibrationStore.load`, so
+    listing a long history stays cheap.
+    """
+
+    id: int
+    vendor: str
+    backend: str
+    taken_at: datetime | None
+    """When the vendor took the calibration, UTC; ``None`` if it didn't say."""
+    calibration_id: str | None
+    """The vendor's identifier of this calibration, if it has one."""
+    fetched_at: datetime
+    """When this content was first fetched, UTC."""
+    content_hash: str
+    """Hex sha256 identifying the calibration's content (see :func:`content_hash`)."""
+
+
+def default_store_path() -> Path:
+    """``$QTARGETS_STORE`` if set (and not empty), else ``calibrations.sqlite3`` in the
+    per-user cache directory (e.g. ``~/.cache/qtargets/`` on Linux)."""
+    from_env = os.environ.get(ENV_VAR)
+    if from_env:
+        return Path(from_env).expanduser()
+    return platformdirs.user_cache_path("qtargets") / "calibrations.sqlite3"
+
+
+def content_hash(calibration: Calibration) -> str:
+    """Hex sha256 of the calibration's JSON, with the fetch time left out.
+
+    ``provenance.retrieved_at`` says when *we* fetched the data, not what the data is: a
+    poller fetching an unchanged calibration every few minutes must get the same hash. Times
+    are hashed in UTC so the same instant written with another offset is the same content.
+    Raw payloads are not hashed: two bodies that convert to the same calibration (a
+    reordered JSON object, a field qtargets ignores) are the same calibration.
+    """
+    taken_at = calibration.taken_at
+    canonical = dataclasses.replace(
+        calibration,
+        taken_at=taken_at.astimezone(timezone.utc) if taken_at is not None else None,
+        provenance=dataclasses.replace(calibration.provenance, retrieved_at=None),
+    )
+    return hashlib.sha256(canonical.to_json().encode()).hexdigest()
+
+
+class CalibrationStore:
+    """The calibration history in one SQLite file, shared safely between processes.
+
+    ``path`` overrides ``$QTARGETS_STORE``, which overrides the default location (see
+    :func:`default_store_path`); missing parent directories are created. Naive datetimes
+    passed to any method are taken as UTC. Use it as a context manager, or call
+    :meth:`close`. One store object may be shared by threads (calls are serialised).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_store_path()
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the directory of calibration store "
+                             f"{str(self.path)!r}: {exc.strerror}") from exc
+        with self._errors("open"):
+            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a write takes the
+            # write lock up front (waiting up to the busy timeout) instead of failing when
+            # it upgrades a read lock half way through.
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
+                                 isolation_level=None, check_same_thread=False)
+        try:
+            with self._errors("open"):
+                self._setup(db)
+        except BaseException:
+            db.close()
+            raise
+        self._db: sqlite3.Connection | None = db
+
+    def _setup(self, db: sqlite3.Connection) -> None:
+        # WAL: readers never block the writer nor the writer the readers, and a crash
+        # mid-transaction leaves only uncommitted WAL frames, which SQLite discards.
+        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise sqlite3.DatabaseError(f"cannot switch to WAL journal mode (got {mode!r})")
+        # FULL: each commit is fsynced, so a Snapshot that save() returned survives even a
+        # power cut. NORMAL would already be safe against killed processes, but writes are
+        # rare (one per fetched calibration), so the fsync costs nothing that matters.
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+        version = _schema_version(db)
+        if version is None:
+            with _write(db):
+                # Statement by statement: executescript() would COMMIT our transaction first.
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                if db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 0:
+                    db.execute("INSERT INTO schema_version (version) VALUES (?)",
+                               (STORE_SCHEMA_VERSION,))
+            version = _schema_version(db)
+        if version != STORE_SCHEMA_VERSION:
+            newer = version is not None and version > STORE_SCHEMA_VERSION
+            hint = "upgrade qtargets" if newer else "no migration known"
+            raise StoreError(
+                f"calibration store {str(self.path)!r} has schema version {version}; this "
+                f"qtargets reads version {STORE_SCHEMA_VERSION} ({hint})"
+            )
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turn sqlite3 errors into a StoreError that names the file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot {action} calibration store {str(self.path)!r}: {exc}"
+            ) from exc
+
+    @contextmanager
+    def _use(self, action: str) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._errors(action):
+            if self._db is None:
+                raise StoreError(f"calibration store {str(self.path)!r} is closed")
+            yield self._db
+
+    def _query(self, sql: str, params: tuple[object, ...] = ()) -> list[Snapshot]:
+        with self._use("read") as db:
+            rows = db.execute(f"SELECT {_COLUMNS} FROM snapshots {sql}", params).fetchall()
+        return [_snapshot(row) for row in rows]
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def save(
+        self,
+        calibration: Calibration,
+        *,
+        raw: Mapping[str, bytes] | None = None,
+        calibration_id: str | None = None,
+        fetched_at: datetime | None = None,
+    ) -> Snapshot:
+        """Store a calibration (and the raw bodies it came from) and return its snapshot.
+
+        ``raw`` maps part names to response bodies exactly as received, e.g.
+        ``{"configuration": ..., "properties": ...}`` for IBM: bodies only, never headers.
+        ``fetched_at`` defaults to the calibration's ``provenance.retrieved_at``, else now.
+
+        If the same content is already stored (see :func:`content_hash`), nothing is
+        written and the existing snapshot is returned, with its original raw parts,
+        ``calibration_id`` and ``fetched_at``.
+        """
+        parts = _check_raw(raw)
+        if fetched_at is None:
+            fetched_at = calibration.provenance.retrieved_at or datetime.now(timezone.utc)
+        digest = content_hash(calibration)
+        row = (
+            calibration.vendor,
+            calibration.backend_name,
+            _to_text(calibration.taken_at) if calibration.taken_at is not None else None,
+            calibration_id,
+            _to_text(fetched_at),
+            digest,
+            calibration.to_json(),
+        )
+        with self._use("write to") as db, _write(db):
+            existing = db.execute(
+                f"SELECT {_COLUMNS} FROM snapshots WHERE content_hash = ?", (digest,)
+            ).fetchone()
+            if existing is not None:
+                return _snapshot(existing)
+            cursor = db.execute(
+                "INSERT INTO snapshots (vendor, backend, taken_at, calibration_id, "
+                "fetched_at, content_hash, calibration) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            snapshot_id = cursor.lastrowid
+            db.executemany(
+                "INSERT INTO raw_parts (snapshot_id, name, body) VALUES (?, ?, ?)",
+                [(snapshot_id, name, body) for name, body in parts.items()],
+            )
+            inserted = db.execute(
+                f"SELECT {_COLUMNS} FROM snapshots WHERE id = ?", (snapshot_id,)
+            ).fetchone()
+        return _snapshot(inserted)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def latest(self, backend: str, vendor: str | None = None) -> Snapshot | None:
+        """The snapshot of ``backend`` with the newest ``taken_at``; ``None`` if none stored.
+
+        Snapshots whose ``taken_at`` is unknown count as older than any dated one, so one
+        of them is returned (the last saved) only when the backend has no dated snapshot.
+        """
+        where, params = _backend_filter(backend, vendor)
+        found = self._query(
+            f"{where} ORDER BY taken_at IS NULL, taken_at DESC, id DESC LIMIT 1", params
+        )
+        return found[0] if found else None
+
+    def at(self, backend: str, when: datetime, vendor: str | None = None) -> Snapshot | None:
+        """The calibration in force at ``when``: the newest with ``taken_at <= when``.
+
+        Never a newer one; ``None`` if ``when`` is before the first dated snapshot.
+        Snapshots with unknown ``taken_at`` are never returned (they can't be placed in
+        time). A naive ``when`` is taken as UTC.
+        """
+        where, params = _backend_filter(backend, vendor)
+        found = self._query(
+            f"{where} AND taken_at <= ? ORDER BY taken_at DESC, id DESC LIMIT 1",
+            (*params, _to_text(when)),
+        )
+        return found[0] if found else None
+
+    def history(
+        self,
+        backend: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        vendor: str | None = None,
+    ) -> list[Snapshot]:
+        """Snapshots of ``backend``, oldest ``taken_at`` first (ties: in order saved).
+
+        ``since`` and ``until`` are inclusive bounds on ``taken_at`` (naive = UTC). Without
+        bounds, snapshots of unknown ``taken_at`` come first; with either bound they are
+        left out, since they can't be shown to fall inside it.
+        """
+        where, params = _backend_filter(backend, vendor)
+        if since is not None:
+            where += " AND taken_at >= ?"
+            params = (*params, _to_text(since))
+        if until is not None:
+            where += " AND taken_at <= ?"
+            params = (*params, _to_text(until))
+        return self._query(f"{where} ORDER BY taken_at IS NOT NULL, taken_at, id", params)
+
+    def backends(self) -> list[tuple[str, str]]:
+        """Every ``(vendor, backend)`` with at least one snapshot, sorted."""
+        with self._use("read") as db:
+            rows = db.execute(
+                "SELECT DISTINCT vendor, backend FROM snapshots ORDER BY vendor, backend"
+            ).fetchall()
+        return [(str(vendor), str(backend)) for vendor, backend in rows]
+
+    def load(self, snapshot: Snapshot) -> Calibration:
+        """The calibration of a snapshot, parsed from its stored JSON."""
+        with self._use("read") as db:
+            row = db.execute(
+                "SELECT calibration FROM snapshots WHERE id = ? AND content_hash = ?",
+                (snapshot.id, snapshot.content_hash),
+            ).fetchone()
+        if row is None:
+            raise StoreError(f"calibration store {str(self.path)!r} has no snapshot "
+                             f"{snapshot.id} with hash {snapshot.content_hash[:12]}...")
+        return Calibration.from_json(row[0])
+
+    def raw(self, snapshot: Snapshot) -> dict[str, bytes]:
+        """The raw bodies saved with a snapshot, by part name (empty if none were given)."""
+        with self._use("read") as db:
+            rows = db.execute(
+                "SELECT name, body FROM raw_parts WHERE snapshot_id = ? ORDER BY name",
+                (snapshot.id,),
+            ).fetchall()
+        return {str(name): bytes(body) for name, body in rows}
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the file (idempotent); the store can't be used afterwards."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __enter__(self) -> CalibrationStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"CalibrationStore({str(self.path)!r})"
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _write(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction: all of it is committed, or none of it."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if db.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _schema_version(db: sqlite3.Connection) -> int | None:
+    exists = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if exists is None:
+        return None
+    row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def _to_text(when: datetime) -> str:
+    """UTC ISO 8601 with fixed width, so text order is time order in SQL."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    utc = when.astimezone(timezone.utc).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"
+
+
+def _from_text(text: str) -> datetime:
+    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=timezone.utc)
+
+
+def _snapshot(row: tuple[int, str, str, str | None, str | None, str, str]) -> Snapshot:
+    id_, vendor, backend, taken_at, calibration_id, fetched_at, digest = row
+    return Snapshot(
+        id=id_,
+        vendor=vendor,
+        backend=backend,
+        taken_at=_from_text(taken_at) if taken_at is not None else None,
+        calibration_id=calibration_id,
+        fetched_at=_from_text(fetched_at),
+        content_hash=digest,
+    )
+
+
+def _backend_filter(backend: str, vendor: str | None) -> tuple[str, tuple[object, ...]]:
+    if vendor is None:
+        return "WHERE backend = ?", (backend,)
+    return "WHERE backend = ? AND vendor = ?", (backend, vendor)
+
+
+def _check_raw(raw: Mapping[str, bytes] | None) -> dict[str, bytes]:
+    if raw is None:
+        return {}
+    parts: dict[str, bytes] = {}
+    for name, body in raw.items():
+        if not isinstance(name, str):
+            raise TypeError(f"raw part names must be str, got {name!r}")
+        if not isinstance(body, (bytes, bytearray, memoryview)):
+            raise TypeError(f"raw part {name!r} must be the body as bytes, got "
+                            f"{type(body).__name__} (encode text before saving)")
+        parts[name] = bytes(body)
+    return parts
