@@ -8,7 +8,17 @@
 from __future__ import annotations
 
 from . import ibm, ionq
-from ._exceptions import CalibrationError, QTargetsError, QTargetsWarning, UnknownBackendError
+from ._exceptions import (
+    ApiError,
+    AuthenticationError,
+    CalibrationError,
+    NetworkError,
+    NotFoundError,
+    QTargetsError,
+    QTargetsWarning,
+    RateLimitError,
+    UnknownBackendError,
+)
 from .bundled import bundled_backends, load_calibration, load_target
 from .calibration import (
     Calibration,
@@ -27,15 +37,20 @@ from .target import build_target
 __version__ = "0.1.0"
 
 __all__ = [
+    "ApiError",
+    "AuthenticationError",
     "Calibration",
     "CalibrationError",
     "CalibrationStore",
     "GateCalibration",
     "InstructionCalibration",
+    "NetworkError",
+    "NotFoundError",
     "Provenance",
     "QTargetsError",
     "QTargetsWarning",
     "QubitCalibration",
+    "RateLimitError",
     "Snapshot",
     "StoreError",
     "TimingConstraints",

@@ -4,7 +4,12 @@ Hierarchy::
 
     QTargetsError
     ├── CalibrationError (also ValueError)  bad calibration data: names the JSON path and value
-    └── UnknownBackendError (also LookupError)  no bundled snapshot by that name
+    ├── UnknownBackendError (also LookupError)  no bundled snapshot / no such vendor device
+    ├── ApiError  a vendor API answered with an error (status, URL, short body excerpt)
+    │   ├── AuthenticationError  missing, wrong or unauthorised credentials (401/403)
+    │   ├── NotFoundError  no such backend or calibration (404)
+    │   └── RateLimitError  still 429 after every retry
+    └── NetworkError  no usable response: connection failed, dropped or timed out
 
     QTargetsWarning (UserWarning)  data we kept going on, but changed or left out
 """
@@ -17,9 +22,14 @@ import warnings
 from typing import Any
 
 __all__ = [
+    "ApiError",
+    "AuthenticationError",
     "CalibrationError",
+    "NetworkError",
+    "NotFoundError",
     "QTargetsError",
     "QTargetsWarning",
+    "RateLimitError",
     "UnknownBackendError",
     "warn",
 ]
@@ -63,6 +73,46 @@ def _rebuild_calibration_error(
 
 class UnknownBackendError(QTargetsError, LookupError):
     """No bundled calibration has that name."""
+
+
+class ApiError(QTargetsError):
+    """The API answered, but not with what was asked for.
+
+    ``status`` is the HTTP status, ``url`` the request URL without query or user info,
+    ``body`` at most 200 characters of the response body.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, url: str = "",
+                 body: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.url = url
+        self.body = body
+
+
+class AuthenticationError(ApiError):
+    """The API key is missing, wrong, or not allowed to do this (401/403)."""
+
+
+class NotFoundError(ApiError):
+    """No such backend, characterization or resource (404)."""
+
+
+class RateLimitError(ApiError):
+    """Still rate limited (429) after every retry; ``retry_after`` is the server's wish, s."""
+
+    def __init__(self, message: str, *, status: int | None = None, url: str = "",
+                 body: str = "", retry_after: float | None = None):
+        super().__init__(message, status=status, url=url, body=body)
+        self.retry_after = retry_after
+
+
+class NetworkError(QTargetsError):
+    """No usable response: the connection failed, was dropped, or timed out (after retries)."""
+
+    def __init__(self, message: str, *, url: str = ""):
+        super().__init__(message)
+        self.url = url
 
 
 class QTargetsWarning(UserWarning):

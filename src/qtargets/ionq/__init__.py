@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..target import register_gate
+from .client import AsyncIonQClient, IonQClient
 from .convert import Gateset, from_ionq, parse_characterization, to_calibration
 from .equivalences import add_equivalences
 from .families import FAMILIES, Family, family_of
@@ -18,12 +19,14 @@ add_equivalences()
 __all__ = [
     "FAMILIES",
     "NATIVE_GATES",
+    "AsyncIonQClient",
     "Characterization",
     "CharacterizationList",
     "Family",
     "GPI2Gate",
     "GPIGate",
     "Gateset",
+    "IonQClient",
     "MSGate",
     "ZZGate",
     "add_equivalences",
