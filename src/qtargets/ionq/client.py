@@ -128,6 +128,19 @@ class _IonQBase:
         # ends the listing under either reading, and so does a page with nothing new.
         return len(items) < limit or not seen_new or body.get("pages") == 0
 
+    def _add_page(self, body: Any, limit: int, out: list[dict[str, Any]],
+                  seen: set[Any]) -> bool:
+        """Append the page's characterizations not seen yet; True when it was the last page."""
+        items = self._page_items(body, "characterizations")
+        new = [c for c in items if c.get("id") not in seen or c.get("id") is None]
+        seen.update(c.get("id") for c in new)
+        out.extend(new)
+        return self._last_page(body, items, limit, bool(new))
+
+    @staticmethod
+    def _backend_list(body: Any) -> list[dict[str, Any]]:
+        return [b for b in body if isinstance(b, dict)] if isinstance(body, list) else []
+
     def _time_travel(self, backend: str, at: datetime) -> tuple[str, dict[str, int]]:
         # ``end`` is exclusive on the server; +1 ms keeps a characterization taken exactly at
         # ``at`` (dates are whole seconds), and the result is checked against ``at`` anyway.
@@ -182,8 +195,7 @@ class IonQClient(_IonQBase):
 
     def backends(self) -> list[dict[str, Any]]:
         """Every backend the key can see, as IonQ describes it."""
-        body = self._http.get_json("backends")
-        return [b for b in body if isinstance(b, dict)] if isinstance(body, list) else []
+        return self._backend_list(self._http.get_json("backends"))
 
     def current_characterization(self, backend: str) -> dict[str, Any]:
         """The newest characterization of ``backend``, raw."""
@@ -208,11 +220,7 @@ class IonQClient(_IonQBase):
         path = self._list_path(backend)
         for page in range(1, MAX_PAGES + 1):
             body = self._http.get_json(path, self._list_params(start, end, limit, page))
-            items = self._page_items(body, "characterizations")
-            new = [c for c in items if c.get("id") not in seen or c.get("id") is None]
-            seen.update(c.get("id") for c in new)
-            out.extend(new)
-            if self._last_page(body, items, limit, bool(new)):
+            if self._add_page(body, limit, out, seen):
                 break
         return out
 
@@ -255,8 +263,7 @@ class AsyncIonQClient(_IonQBase):
 
     async def backends(self) -> list[dict[str, Any]]:
         """See :meth:`IonQClient.backends`."""
-        body = await self._http.get_json("backends")
-        return [b for b in body if isinstance(b, dict)] if isinstance(body, list) else []
+        return self._backend_list(await self._http.get_json("backends"))
 
     async def current_characterization(self, backend: str) -> dict[str, Any]:
         """See :meth:`IonQClient.current_characterization`."""
@@ -277,11 +284,7 @@ class AsyncIonQClient(_IonQBase):
         path = self._list_path(backend)
         for page in range(1, MAX_PAGES + 1):
             body = await self._http.get_json(path, self._list_params(start, end, limit, page))
-            items = self._page_items(body, "characterizations")
-            new = [c for c in items if c.get("id") not in seen or c.get("id") is None]
-            seen.update(c.get("id") for c in new)
-            out.extend(new)
-            if self._last_page(body, items, limit, bool(new)):
+            if self._add_page(body, limit, out, seen):
                 break
         return out
 
