@@ -46,6 +46,7 @@ from urllib.parse import parse_qs, urlsplit
 from reference import snapshots
 
 __all__ = [
+    "CANARY",
     "IAM_GRANT_TYPE",
     "FakeVendorServer",
     "Fault",
@@ -54,6 +55,9 @@ __all__ = [
 ]
 
 IAM_GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey"
+CANARY = "QTCANARY"
+"""Every key and token this server issues contains this marker; conftest.py fails any test
+whose captured output, logs or error report contains it, and the session if a file does."""
 DEFAULT_IBM_BACKENDS = ("fez", "torino", "kyiv")
 DEFAULT_IONQ_BACKENDS = ("qpu.aria-1", "qpu.forte-1", "qpu.forte-enterprise-1")
 IONQ_MAX_LIMIT = 10
@@ -349,9 +353,9 @@ class FakeVendorServer:
         seed: int = 1234,
     ) -> None:
         # Random canaries by default, so a leak assertion can never pass by coincidence.
-        self.ibm_api_key = ibm_api_key or "ibm-canary-" + secrets.token_hex(12)
+        self.ibm_api_key = ibm_api_key or CANARY + "-ibm-" + secrets.token_hex(12)
         self.service_crn = service_crn
-        self.ionq_api_key = ionq_api_key or "ionq-canary-" + secrets.token_hex(12)
+        self.ionq_api_key = ionq_api_key or CANARY + "-ionq-" + secrets.token_hex(12)
         self.iam_token_ttl = iam_token_ttl
         self.default_latency = default_latency
         self.ionq_pages = ionq_pages
@@ -474,7 +478,7 @@ class FakeVendorServer:
 
     def issue_token(self, ttl: float | None = None) -> str:
         """A valid IBM bearer token, as the IAM endpoint would issue."""
-        token = "fake-iam-" + secrets.token_urlsafe(24)
+        token = CANARY + "-token-" + secrets.token_urlsafe(24)
         with self._lock:
             self._tokens[token] = time.time() + (self.iam_token_ttl if ttl is None else ttl)
         return token

@@ -316,6 +316,48 @@ def test_loading_a_snapshot_of_another_store_raises_store_error(tmp_path: Path) 
             b.load(snap)
 
 
+# -- HTTP validators -------------------------------------------------------------------------
+
+
+def test_a_remembered_response_reads_back_with_its_validators(store: CalibrationStore) -> None:
+    snap = store.save(_fez_at(T0))
+    assert store.cached_response("GET https://x/properties") is None
+    store.remember_response("GET https://x/properties", b'{"a": 1}', etag='"v1"',
+                            last_modified="Sat, 01 Mar 2025 12:00:00 GMT",
+                            snapshot_hash=snap.content_hash, checked_at=T0)
+    cached = store.cached_response("GET https://x/properties")
+    assert cached is not None
+    assert (cached.body, cached.etag, cached.last_modified, cached.checked_at) == (
+        b'{"a": 1}', '"v1"', "Sat, 01 Mar 2025 12:00:00 GMT", T0)
+    assert store.by_hash(cached.snapshot_hash or "") == snap
+
+
+def test_remembering_again_replaces_the_body_and_validators(store: CalibrationStore) -> None:
+    store.remember_response("k", b"old", etag='"1"', last_modified=None)
+    store.remember_response("k", b"new", etag=None, last_modified="Sun, 02 Mar 2025 00:00:00 GMT")
+    cached = store.cached_response("k")
+    assert cached is not None
+    assert (cached.body, cached.etag, cached.snapshot_hash) == (b"new", None, None)
+    assert store.by_hash("0" * 64) is None
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_snapshots(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with CalibrationStore(path) as store:
+        snap = store.save(_fez_at(T0))
+    with sqlite3.connect(path) as db:  # what qtargets 0.1 wrote: no http_cache table
+        db.execute("DROP TABLE http_cache")
+        db.execute("UPDATE schema_version SET version = 1")
+    db.close()
+    with CalibrationStore(path) as store:
+        assert store.latest("ibm_fez") == snap
+        store.remember_response("k", b"body", etag='"e"', last_modified=None)
+        assert store.cached_response("k") is not None
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    db.close()
+
+
 def test_the_example_in_docs_store_md_runs() -> None:
     docs = (Path(__file__).resolve().parent.parent / "docs" / "store.md").read_text("utf-8")
     example = re.search(r"```python\n(.*?)```", docs, re.S)

@@ -3,10 +3,13 @@
 The errors (``ApiError`` and its subclasses, ``NetworkError``) live with the rest of the
 hierarchy in :mod:`qtargets._exceptions`.
 
-Retries are a small loop rather than a dependency: at most ``max_retries`` more attempts, with
+Retries use tenacity (sync and asyncio alike): at most ``max_retries`` more attempts, with
 exponential backoff and jitter, on transport errors and on 429/502/503/504 (429 honours
 ``Retry-After``, capped by ``retry_after_max``). Only idempotent methods are retried after the
 request may have reached the server; any method is retried when the connection never opened.
+
+Conditional requests: :meth:`HttpClient.get` takes the validators (ETag, Last-Modified) of a
+body the caller already has and returns ``not_modified`` when the server answers 304.
 
 Secrets: the API key lives only in :class:`ApiKeyAuth` (private attribute, masked ``repr``);
 errors and log records carry the method, the URL without query or user info, the status and
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import ipaddress
+import json
 import logging
 import random
 import time
@@ -29,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import tenacity
 
 from ._exceptions import (
     ApiError,
@@ -45,9 +50,11 @@ __all__ = [
     "AuthenticationError",
     "HttpClient",
     "HttpConfig",
+    "HttpResult",
     "NetworkError",
     "NotFoundError",
     "RateLimitError",
+    "Validators",
     "safe_url",
     "validate_base_url",
 ]
@@ -172,6 +179,11 @@ class ApiKeyAuth(httpx.Auth):
         self._key = key
         self._scheme = scheme
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must be redacted from anything this auth's client reports."""
+        return (self._key,)
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"{self._scheme} {self._key}"
         yield request
@@ -180,7 +192,41 @@ class ApiKeyAuth(httpx.Auth):
         return f"ApiKeyAuth({self._scheme}=***)"
 
 
-# -- the retrying request loop, shared by sync and async clients -------------------------------
+# -- responses, validators and typed errors -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a server said identifies a body: sent back as If-None-Match / If-Modified-Since."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> Validators:
+        return cls(response.headers.get("ETag"), response.headers.get("Last-Modified"))
+
+    def __bool__(self) -> bool:
+        return self.etag is not None or self.last_modified is not None
+
+    def headers(self) -> dict[str, str]:
+        out = {}
+        if self.etag is not None:
+            out["If-None-Match"] = self.etag
+        if self.last_modified is not None:
+            out["If-Modified-Since"] = self.last_modified
+        return out
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    """A successful GET: the body (empty when ``not_modified``) and its validators."""
+
+    url: str
+    body: bytes
+    validators: Validators
+    not_modified: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:
@@ -197,11 +243,16 @@ def _excerpt(response: httpx.Response, secrets: Iterable[str]) -> str:
 
 
 def error_for(response: httpx.Response, secrets: Iterable[str] = ()) -> ApiError:
-    """The typed error for an unsuccessful ``response`` (status >= 400)."""
+    """The typed error for an unsuccessful ``response`` (status >= 400, or a redirect)."""
     status = response.status_code
     url = safe_url(response.request.url)
     body = _excerpt(response, secrets)
     message = f"{status} {response.reason_phrase} from {response.request.method} {url}"
+    if 300 <= status < 400:
+        location = safe_url(response.headers.get("Location", "")) or "nowhere"
+        return ApiError(f"{message}: redirected to {location}, which is not followed (a "
+                        f"redirect would carry the credentials elsewhere; fix the base URL)",
+                        status=status, url=url, body=body)
     if body:
         message += f": {body}"
     if status in (401, 403):
@@ -214,143 +265,222 @@ def error_for(response: httpx.Response, secrets: Iterable[str] = ()) -> ApiError
     return ApiError(message, status=status, url=url, body=body)
 
 
-def decode_json(response: httpx.Response, secrets: Iterable[str] = ()) -> Any:
+def decode_json(response: httpx.Response | HttpResult, secrets: Iterable[str] = ()) -> Any:
     """The JSON body of a successful response; an undecodable body is an :class:`ApiError`."""
+    if isinstance(response, HttpResult):
+        content, url, status, method = response.body, response.url, 200, "GET"
+    else:
+        content, url = response.content, safe_url(response.request.url)
+        status, method = response.status_code, response.request.method
     try:
-        return response.json()
+        return json.loads(content)
     except ValueError:
-        url = safe_url(response.request.url)
-        body = _excerpt(response, secrets)
-        raise ApiError(f"{response.request.method} {url} answered {response.status_code} "
-                       f"with a body that is not JSON: {body}",
-                       status=response.status_code, url=url, body=body) from None
+        text = " ".join(content[: MAX_BODY_EXCERPT * 4].decode("utf-8", "replace").split())
+        body = _redact(text, secrets)[:MAX_BODY_EXCERPT]
+        raise ApiError(f"{method} {url} answered {status} with a body that is not JSON: "
+                       f"{body}", status=status, url=url, body=body) from None
 
 
-class _RetryLoop:
-    """Decides, attempt by attempt, whether to return, raise, or wait and try again."""
+# -- retries (tenacity), shared by the sync and async clients -----------------------------------
 
-    def __init__(self, config: HttpConfig, method: str, url: str, secrets: tuple[str, ...]):
-        self.config = config
-        self.method = method.upper()
-        self.url = url
-        self.secrets = secrets
-        self.retry = 0
 
-    def after_error(self, exc: httpx.RequestError) -> float:
-        """The delay before the next attempt, or raise :class:`NetworkError`."""
-        never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-        retryable = isinstance(exc, httpx.TransportError) and (
-            never_sent or self.method in IDEMPOTENT_METHODS)
-        if retryable and self.retry < self.config.max_retries:
-            return self._next(None, type(exc).__name__)
-        attempts = self.retry + 1
-        detail = _redact(str(exc), self.secrets) or "no detail"
-        raise NetworkError(f"{self.method} {self.url} failed after {attempts} attempt(s): "
-                           f"{type(exc).__name__}: {detail}", url=self.url) from exc
+class _RetryableResponseError(Exception):
+    """Raised inside an attempt for a 429/502/503/504 that may be retried."""
 
-    def after_response(self, response: httpx.Response) -> float | None:
-        """``None`` if ``response`` is final and successful; a delay to retry; else raise."""
-        status = response.status_code
-        if status < 400:
-            return None
-        retryable = status in RETRY_STATUSES and (
-            status == 429 or self.method in IDEMPOTENT_METHODS)
-        if retryable and self.retry < self.config.max_retries:
-            return self._next(response, str(status))
-        raise error_for(response, self.secrets)
+    def __init__(self, response: httpx.Response):
+        super().__init__(response.status_code)
+        self.response = response
 
-    def _next(self, response: httpx.Response | None, why: str) -> float:
-        delay = self.config.backoff(self.retry, response)
-        self.retry += 1
-        logger.debug("%s %s: %s, retry %d/%d in %.2fs", self.method, self.url, why,
-                     self.retry, self.config.max_retries, delay)
-        return delay
+
+def _retry_policy(config: HttpConfig, method: str, url: str,
+                  idempotent: bool | None) -> dict[str, Any]:
+    """tenacity arguments: what is retried, how often, and how long to wait in between."""
+    method = method.upper()
+    safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+
+    def retryable(exc: BaseException) -> bool:
+        if isinstance(exc, _RetryableResponseError):
+            return exc.response.status_code == 429 or safe
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+            return True  # the request never reached the server
+        return isinstance(exc, httpx.TransportError) and safe
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        response = exc.response if isinstance(exc, _RetryableResponseError) else None
+        return config.backoff(state.attempt_number - 1, response)
+
+    def log(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        why = str(exc.response.status_code) if isinstance(exc, _RetryableResponseError) else (
+            type(exc).__name__)
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        logger.debug("%s %s: %s, retry %d/%d in %.2fs", method, url, why,
+                     state.attempt_number, config.max_retries, delay)
+
+    return {
+        "stop": tenacity.stop_after_attempt(config.max_retries + 1),
+        "wait": wait,
+        "retry": tenacity.retry_if_exception(retryable),
+        "before_sleep": log,
+        "reraise": True,
+    }
+
+
+def _check(response: httpx.Response, secrets: Iterable[str]) -> httpx.Response:
+    """``response`` if final and usable (2xx, 304); raise to retry or to fail."""
+    status = response.status_code
+    if status < 300 or status == 304:
+        return response
+    if status in RETRY_STATUSES:
+        raise _RetryableResponseError(response)
+    raise error_for(response, secrets)
+
+
+def _final_error(exc: BaseException, method: str, url: str, attempts: int,
+                 secrets: Iterable[str]) -> BaseException:
+    """What the caller sees once retrying gave up on ``exc``."""
+    if isinstance(exc, _RetryableResponseError):
+        return error_for(exc.response, secrets)
+    if isinstance(exc, httpx.RequestError):
+        detail = _redact(str(exc), secrets) or "no detail"
+        return NetworkError(f"{method.upper()} {url} failed after {attempts} attempt(s): "
+                            f"{type(exc).__name__}: {detail}", url=url)
+    return exc
+
+
+# -- the clients --------------------------------------------------------------------------------
 
 
 class _BaseHttpClient:
-    """Configuration, authentication and repr shared by :class:`HttpClient` and the async one."""
+    """Configuration, authentication and repr shared by :class:`HttpClient` and the async one.
 
-    def __init__(self, config: HttpConfig, auth: ApiKeyAuth, secrets: Iterable[str]):
+    ``auth`` may expose ``secrets`` (strings to redact from errors and logs, e.g. a key and
+    the tokens it was exchanged for); ``headers`` are sent with every request.
+    """
+
+    def __init__(self, config: HttpConfig, auth: httpx.Auth | None, secrets: Iterable[str],
+                 headers: Mapping[str, str] | None):
         self.config = config
         self._auth = auth
-        self._secrets = tuple(s for s in secrets if s)
+        self._fixed_secrets = tuple(s for s in secrets if s)
+        self._headers = dict(headers or {})
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        extra: Iterable[str] = getattr(self._auth, "secrets", ())
+        return self._fixed_secrets + tuple(s for s in extra if s)
 
     def _client_options(self) -> dict[str, Any]:
+        headers = {"User-Agent": self.config.user_agent, "Accept": "application/json"}
+        headers.update(self._headers)
         return {
             "base_url": self.config.base_url + "/",
             "timeout": httpx.Timeout(self.config.timeout),
-            "headers": {"User-Agent": self.config.user_agent, "Accept": "application/json"},
+            "headers": headers,
             "auth": self._auth,
             # A redirect elsewhere is a misconfiguration to report, not to follow with a key.
             "follow_redirects": False,
         }
 
-    def _loop(self, method: str, path: str) -> _RetryLoop:
-        return _RetryLoop(self.config, method, self.url(path), self._secrets)
+    def _attempts(self, method: str, path: str,
+                  idempotent: bool | None) -> tuple[str, dict[str, Any]]:
+        url = self.url(path)
+        return url, _retry_policy(self.config, method, url, idempotent)
+
+    def _result(self, response: httpx.Response) -> HttpResult:
+        return HttpResult(safe_url(response.request.url), response.content,
+                          Validators.of(response), response.status_code == 304,
+                          response.headers)
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` (relative to the base URL), without query."""
         return f"{self.config.base_url}/{path.lstrip('/')}"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.config.base_url!r}, apiKey=***)"
+        return f"{type(self).__name__}(base_url={self.config.base_url!r}, auth=***)"
+
+
+Params = Mapping[str, Any] | None
 
 
 class HttpClient(_BaseHttpClient):
     """A retrying JSON client over ``httpx.Client``. Paths are relative to the base URL."""
 
-    def __init__(self, config: HttpConfig, auth: ApiKeyAuth, *, secrets: Iterable[str] = (),
+    def __init__(self, config: HttpConfig, auth: httpx.Auth | None = None, *,
+                 secrets: Iterable[str] = (), headers: Mapping[str, str] | None = None,
                  transport: httpx.BaseTransport | None = None):
-        super().__init__(config, auth, secrets)
+        super().__init__(config, auth, secrets, headers)
         self._http = httpx.Client(transport=transport, **self._client_options())
 
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+    def get_json(self, path: str, params: Params = None) -> Any:
         return decode_json(self.request("GET", path, params=params), self._secrets)
 
-    def request(self, method: str, path: str, *,
-                params: Mapping[str, Any] | None = None) -> httpx.Response:
-        loop = self._loop(method, path)
-        while True:
-            try:
-                response = self._http.request(method, path.lstrip("/"), params=params)
-            except httpx.RequestError as exc:
-                delay = loop.after_error(exc)
-            else:
-                retry_delay = loop.after_response(response)
-                if retry_delay is None:
-                    return response
-                delay = retry_delay
-            time.sleep(delay)
+    def get(self, path: str, params: Params = None,
+            validators: Validators | None = None) -> HttpResult:
+        """GET ``path``; with ``validators``, a 304 comes back as ``not_modified``."""
+        headers = validators.headers() if validators else None
+        return self._result(self.request("GET", path, params=params, headers=headers))
+
+    def request(self, method: str, path: str, *, params: Params = None,
+                headers: Mapping[str, str] | None = None,
+                data: Mapping[str, str] | None = None,
+                idempotent: bool | None = None) -> httpx.Response:
+        """Send, retrying transient failures; ``idempotent`` overrides the method's default
+        (e.g. a token exchange by POST is safe to repeat)."""
+        url, policy = self._attempts(method, path, idempotent)
+        retrying = tenacity.Retrying(sleep=time.sleep, **policy)
+        try:
+            for attempt in retrying:
+                with attempt:
+                    response = self._http.request(method, path.lstrip("/"), params=params,
+                                                  headers=headers, data=data)
+                    return _check(response, self._secrets)
+        except (httpx.RequestError, _RetryableResponseError) as exc:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise _final_error(exc, method, url, attempts, self._secrets) from exc
+        raise AssertionError("unreachable: tenacity either returns or raises")
 
     def close(self) -> None:
         self._http.close()
 
 
 class AsyncHttpClient(_BaseHttpClient):
-    """The ``httpx.AsyncClient`` twin of :class:`HttpClient`, with the same retry loop."""
+    """The ``httpx.AsyncClient`` twin of :class:`HttpClient`, with the same retry policy."""
 
-    def __init__(self, config: HttpConfig, auth: ApiKeyAuth, *, secrets: Iterable[str] = (),
+    def __init__(self, config: HttpConfig, auth: httpx.Auth | None = None, *,
+                 secrets: Iterable[str] = (), headers: Mapping[str, str] | None = None,
                  transport: httpx.AsyncBaseTransport | None = None):
-        super().__init__(config, auth, secrets)
+        super().__init__(config, auth, secrets, headers)
         self._http = httpx.AsyncClient(transport=transport, **self._client_options())
 
-    async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+    async def get_json(self, path: str, params: Params = None) -> Any:
         return decode_json(await self.request("GET", path, params=params), self._secrets)
 
-    async def request(self, method: str, path: str, *,
-                      params: Mapping[str, Any] | None = None) -> httpx.Response:
-        loop = self._loop(method, path)
-        while True:
-            try:
-                response = await self._http.request(method, path.lstrip("/"), params=params)
-            except httpx.RequestError as exc:
-                delay = loop.after_error(exc)
-            else:
-                retry_delay = loop.after_response(response)
-                if retry_delay is None:
-                    return response
-                delay = retry_delay
-            await asyncio.sleep(delay)
+    async def get(self, path: str, params: Params = None,
+                  validators: Validators | None = None) -> HttpResult:
+        """See :meth:`HttpClient.get`."""
+        headers = validators.headers() if validators else None
+        return self._result(await self.request("GET", path, params=params, headers=headers))
+
+    async def request(self, method: str, path: str, *, params: Params = None,
+                      headers: Mapping[str, str] | None = None,
+                      data: Mapping[str, str] | None = None,
+                      idempotent: bool | None = None) -> httpx.Response:
+        """See :meth:`HttpClient.request`."""
+        url, policy = self._attempts(method, path, idempotent)
+        retrying = tenacity.AsyncRetrying(sleep=asyncio.sleep, **policy)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    response = await self._http.request(method, path.lstrip("/"),
+                                                        params=params, headers=headers,
+                                                        data=data)
+                    return _check(response, self._secrets)
+        except (httpx.RequestError, _RetryableResponseError) as exc:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise _final_error(exc, method, url, attempts, self._secrets) from exc
+        raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -42,6 +42,7 @@ from .calibration import Calibration
 __all__ = [
     "ENV_VAR",
     "STORE_SCHEMA_VERSION",
+    "CachedResponse",
     "CalibrationStore",
     "Snapshot",
     "StoreError",
@@ -51,8 +52,11 @@ __all__ = [
 ENV_VAR = "QTARGETS_STORE"
 """Environment variable naming the store file (the ``path`` argument wins over it)."""
 
-STORE_SCHEMA_VERSION = 1
-"""Version of the SQLite schema below; bump it with a migration when the tables change."""
+STORE_SCHEMA_VERSION = 2
+"""Version of the SQLite schema below; bump it with a migration when the tables change.
+
+1: snapshots and raw_parts. 2: adds http_cache (validators for conditional requests).
+"""
 
 BUSY_TIMEOUT_SECONDS = 30.0
 """How long a process waits for another one's write to finish before giving up."""
@@ -79,6 +83,15 @@ CREATE TABLE IF NOT EXISTS raw_parts (
     name        TEXT NOT NULL,        -- e.g. 'configuration', 'properties'
     body        BLOB NOT NULL,        -- the response body exactly as received
     PRIMARY KEY (snapshot_id, name)
+) WITHOUT ROWID;
+""" + """
+CREATE TABLE IF NOT EXISTS http_cache (
+    key           TEXT PRIMARY KEY,   -- what was asked: method, URL, query, and a scope
+    etag          TEXT,
+    last_modified TEXT,               -- the header value, verbatim
+    body          BLOB NOT NULL,      -- the last 200 body for that request
+    snapshot_hash TEXT,               -- content hash of the snapshot made from it, if any
+    checked_at    TEXT NOT NULL       -- when the server last confirmed the body, UTC
 ) WITHOUT ROWID;
 """
 
@@ -109,6 +122,23 @@ class Snapshot:
     """When this content was first fetched, UTC."""
     content_hash: str
     """Hex sha256 identifying the calibration's content (see :func:`content_hash`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    """A response body kept so an unchanged resource is not downloaded again.
+
+    ``etag``/``last_modified`` go back to the server as If-None-Match/If-Modified-Since;
+    ``snapshot_hash`` names the snapshot built from the body, so a 304 costs a store read.
+    Keys name requests, never credentials.
+    """
+
+    key: str
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    snapshot_hash: str | None
+    checked_at: datetime
 
 
 def default_store_path() -> Path:
@@ -190,6 +220,14 @@ class CalibrationStore:
                 if db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 0:
                     db.execute("INSERT INTO schema_version (version) VALUES (?)",
                                (STORE_SCHEMA_VERSION,))
+            version = _schema_version(db)
+        if version == 1:  # 1 -> 2: the http_cache table is new; nothing else changed
+            with _write(db):
+                if _schema_version(db) == 1:  # another process may have migrated meanwhile
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                    db.execute("UPDATE schema_version SET version = 2")
             version = _schema_version(db)
         if version != STORE_SCHEMA_VERSION:
             newer = version is not None and version > STORE_SCHEMA_VERSION
@@ -355,6 +393,38 @@ class CalibrationStore:
                 (snapshot.id,),
             ).fetchall()
         return {str(name): bytes(body) for name, body in rows}
+
+    def by_hash(self, digest: str) -> Snapshot | None:
+        """The snapshot with that content hash (see :func:`content_hash`), if stored."""
+        found = self._query("WHERE content_hash = ?", (digest,))
+        return found[0] if found else None
+
+    # -- HTTP validators ---------------------------------------------------------------------
+
+    def cached_response(self, key: str) -> CachedResponse | None:
+        """The body and validators last remembered for request ``key``, if any."""
+        with self._use("read") as db:
+            row = db.execute(
+                "SELECT key, body, etag, last_modified, snapshot_hash, checked_at "
+                "FROM http_cache WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        key_, body, etag, last_modified, digest, checked_at = row
+        return CachedResponse(str(key_), bytes(body), etag, last_modified, digest,
+                              _from_text(checked_at))
+
+    def remember_response(self, key: str, body: bytes, *, etag: str | None,
+                          last_modified: str | None, snapshot_hash: str | None = None,
+                          checked_at: datetime | None = None) -> None:
+        """Keep (replace) the body and validators of request ``key``."""
+        if not isinstance(body, (bytes, bytearray, memoryview)):
+            raise TypeError(f"the body for {key!r} must be bytes, got {type(body).__name__}")
+        checked = _to_text(checked_at or datetime.now(timezone.utc))
+        with self._use("write to") as db, _write(db):
+            db.execute(
+                "INSERT OR REPLACE INTO http_cache (key, etag, last_modified, body, "
+                "snapshot_hash, checked_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (key, etag, last_modified, bytes(body), snapshot_hash, checked))
 
     # -- lifetime ----------------------------------------------------------------------------
 

@@ -155,6 +155,14 @@ class DeviceStatus(_Lenient):
     reason: str | None = None
 
 
+class WaitTimes(_Lenient):
+    """Queue wait before a job starts, seconds (``?fields=wait_time_seconds``)."""
+
+    average: Count
+    p50: Count
+    p95: Count
+
+
 class BackendDevice(_Lenient):
     """One entry of ``GET /v1/backends``."""
 
@@ -164,6 +172,7 @@ class BackendDevice(_Lenient):
     qubits: Count | None = None
     queue_length: Count
     processor_type: ProcessorType | None = None
+    wait_time_seconds: WaitTimes | None = None
 
 
 class BackendsResponse(_Lenient):

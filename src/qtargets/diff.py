@@ -1,0 +1,620 @@
+"""What changed between two calibrations: the numbers behind ``qtargets diff``.
+
+A pure function of two :class:`~qtargets.Calibration` objects, so it works the same for every
+vendor, for two snapshots of one device, and for two different devices (qubits are then
+compared position by position, which is what a user swapping backends under the same
+circuit layout wants to know).
+
+What is compared, and which way is worse:
+
+* per qubit: ``t1`` and ``t2`` (shorter is worse), ``readout_error`` (higher is worse),
+  ``operational`` (becoming faulty is worse);
+* per entry of every gate instruction, keyed by (gate name, qargs): ``error`` and
+  ``duration`` (higher is worse), ``operational``. Two-qubit entries are *edges*, others
+  *gates*. Measure, reset, delay and the like are left out: a qubit's ``readout_error``
+  already says how well it is read;
+* instructions, qubits and gate entries that exist on one side only. An entry on a qubit that
+  exists on one side only is implied by that qubit and not listed again.
+
+A numeric change counts only when ``|new - old| / |old| >= rel_tol``; smaller drifts (and
+values unknown on both sides) are counted as unchanged, since calibration numbers jitter
+from run to run. A value that stops or starts being reported is neither worse nor better
+and has its own direction. Qubit frequency is not compared: it drifts without making a
+qubit better or worse.
+
+>>> import dataclasses, qtargets
+>>> from qtargets.diff import diff_calibrations
+>>> old = qtargets.load_calibration("ibm_fez")
+>>> slow = dataclasses.replace(old.qubits[0], t1=old.qubits[0].t1 / 2)
+>>> new = dataclasses.replace(old, qubits=(slow, *old.qubits[1:]))
+>>> [(c.label, c.quantity) for c in diff_calibrations(old, new).worse]
+[('qubit 0', 't1')]
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal, TypeAlias
+
+from rich import box
+from rich.table import Table
+
+from .calibration import Calibration, GateCalibration, InstructionCalibration
+from .summary import UNCALIBRATED_ERROR
+
+__all__ = [
+    "DEFAULT_REL_TOL",
+    "DEFAULT_TOP",
+    "CalibrationDiff",
+    "Change",
+    "DiffSide",
+    "Direction",
+    "ItemKind",
+    "diff_calibrations",
+    "diff_tables",
+]
+
+DEFAULT_REL_TOL = 0.1
+"""Relative changes below this (10%) are calibration jitter, not news."""
+
+DEFAULT_TOP = 20
+"""How many rows each table of :func:`diff_tables` shows unless told otherwise."""
+
+ItemKind = Literal["qubit", "edge", "gate", "instruction"]
+"""What changed: a qubit, a 2-qubit gate entry, another gate entry, or a whole instruction."""
+
+Direction = Literal["worse", "better", "appeared", "disappeared", "now_unknown", "now_known"]
+"""How it changed. ``now_unknown``: a value was reported before and is not any more;
+``now_known``: the reverse. Neither is worse or better, just less or more information."""
+
+Value: TypeAlias = "float | bool | None"
+
+_HIGHER_IS_BETTER = frozenset({"t1", "t2"})
+_QUBIT_QUANTITIES = ("t1", "t2", "readout_error")
+_GATE_QUANTITIES = ("error", "duration")
+_KIND_ORDER: dict[str, int] = {"qubit": 0, "edge": 1, "gate": 2, "instruction": 3}
+_DIRECTION_ORDER: dict[str, int] = {
+    "worse": 0, "better": 1, "disappeared": 2, "appeared": 3, "now_unknown": 4, "now_known": 5,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One quantity of one item that changed between the two calibrations.
+
+    Times are seconds and errors probabilities, as in :class:`~qtargets.Calibration`.
+    """
+
+    kind: ItemKind
+    qubits: tuple[int, ...]
+    """The qubit, the gate's qargs, or ``()`` for a whole instruction."""
+    gate: str | None
+    """Instruction name; ``None`` for a qubit."""
+    quantity: str
+    """``t1``, ``t2``, ``readout_error``, ``error``, ``duration``, ``operational``, or
+    ``present`` (with ``old``/``new`` False/True) for something that appeared or disappeared."""
+    old: Value
+    new: Value
+    relative: float | None
+    """``(new - old) / |old|`` for numbers (signed); ``None`` when ``old`` is 0 or either side
+    is not a number."""
+    direction: Direction
+
+    @property
+    def label(self) -> str:
+        """The item in words: ``qubit 3``, ``cz 3-4``, ``sx 5``, ``instruction rzz``."""
+        if self.kind == "qubit":
+            return f"qubit {self.qubits[0]}"
+        if self.kind == "instruction":
+            return f"instruction {self.gate}"
+        return f"{self.gate} {'-'.join(map(str, self.qubits))}"
+
+    @property
+    def severity(self) -> float:
+        """How many times worse (or better) it got: error x3 and T1 / 3 are both 3.
+
+        A ratio, unlike :attr:`relative`, treats shrinking T1 and growing errors alike
+        (a relative shrink can never pass -100%). Faults, repairs and changes from or to
+        zero are infinitely severe; changes that are not worse or better have severity 0.
+        """
+        if self.direction not in ("worse", "better"):
+            return 0.0
+        if isinstance(self.old, bool) or isinstance(self.new, bool):
+            return math.inf
+        if self.old is None or self.new is None:  # not reachable for worse/better
+            return 0.0
+        low, high = sorted((abs(self.old), abs(self.new)))
+        return math.inf if low == 0.0 else high / low
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible dict (SI units, qubits as a list)."""
+        return {
+            "kind": self.kind,
+            "gate": self.gate,
+            "qubits": list(self.qubits),
+            "quantity": self.quantity,
+            "old": self.old,
+            "new": self.new,
+            "relative": self.relative,
+            "direction": self.direction,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DiffSide:
+    """Which calibration one side of a diff is, with its headline numbers.
+
+    Medians use the rules of ``qtargets show`` (:mod:`qtargets.summary`): over operational
+    qubits, and over usable 2-qubit gate entries (operational, on no faulty qubit, error
+    reported and not IBM's error = 1 "uncalibrated" marker).
+    """
+
+    vendor: str
+    backend_name: str
+    taken_at: datetime | None
+    num_qubits: int
+    num_faulty_qubits: int
+    num_faulty_gates: int
+    """Gate entries (any width) marked non-operational."""
+    num_edges: int
+    """Directed qubit pairs on which some 2-qubit gate runs."""
+    t1_median: float | None
+    """Seconds."""
+    t2_median: float | None
+    """Seconds."""
+    readout_error_median: float | None
+    two_qubit_error_median: float | None
+    """Over the entries of all the device's 2-qubit gates together."""
+
+    @property
+    def label(self) -> str:
+        """``ibm_fez @ 2025-02-26 20:16 UTC`` (just the name when the time is unknown)."""
+        if self.taken_at is None:
+            return self.backend_name
+        moment = self.taken_at.astimezone(timezone.utc)
+        return f"{self.backend_name} @ {moment:%Y-%m-%d %H:%M} UTC"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible dict; ``taken_at`` as ISO 8601."""
+        return {
+            "vendor": self.vendor,
+            "backend_name": self.backend_name,
+            "taken_at": None if self.taken_at is None else self.taken_at.isoformat(),
+            "num_qubits": self.num_qubits,
+            "num_faulty_qubits": self.num_faulty_qubits,
+            "num_faulty_gates": self.num_faulty_gates,
+            "num_edges": self.num_edges,
+            "t1_median": self.t1_median,
+            "t2_median": self.t2_median,
+            "readout_error_median": self.readout_error_median,
+            "two_qubit_error_median": self.two_qubit_error_median,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationDiff:
+    """Everything that changed from ``old`` to ``new``, most severe worsening first.
+
+    ``changes`` is ordered: worse (by :attr:`Change.severity`, largest first), better
+    (likewise), disappeared, appeared, now unknown, now known; ties by item.
+    """
+
+    old: DiffSide
+    new: DiffSide
+    rel_tol: float
+    changes: tuple[Change, ...]
+    num_unchanged: int
+    """Quantities present on both sides that changed by less than ``rel_tol`` (or are
+    unknown on both)."""
+
+    @property
+    def same_device(self) -> bool:
+        """Both sides are calibrations of the same backend (else qubits are matched by index)."""
+        return (self.old.vendor, self.old.backend_name) == (self.new.vendor, self.new.backend_name)
+
+    @property
+    def worse(self) -> tuple[Change, ...]:
+        return self._where("worse")
+
+    @property
+    def better(self) -> tuple[Change, ...]:
+        return self._where("better")
+
+    @property
+    def appeared(self) -> tuple[Change, ...]:
+        return self._where("appeared")
+
+    @property
+    def disappeared(self) -> tuple[Change, ...]:
+        return self._where("disappeared")
+
+    @property
+    def now_unknown(self) -> tuple[Change, ...]:
+        return self._where("now_unknown")
+
+    @property
+    def now_known(self) -> tuple[Change, ...]:
+        return self._where("now_known")
+
+    def counts(self) -> dict[str, int]:
+        """Number of changes per direction (every direction present), plus ``unchanged``."""
+        counts = dict.fromkeys(_DIRECTION_ORDER, 0)
+        for change in self.changes:
+            counts[change.direction] += 1
+        counts["unchanged"] = self.num_unchanged
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible dict (SI units, stable keys): what ``qtargets diff --json`` prints."""
+        return {
+            "old": self.old.to_dict(),
+            "new": self.new.to_dict(),
+            "same_device": self.same_device,
+            "rel_tol": self.rel_tol,
+            "counts": self.counts(),
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+    def _where(self, direction: Direction) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.direction == direction)
+
+
+def diff_calibrations(
+    old: Calibration, new: Calibration, *, rel_tol: float = DEFAULT_REL_TOL
+) -> CalibrationDiff:
+    """What changed from ``old`` to ``new`` (see the module doc for what is compared).
+
+    Raises TypeError if either is not a Calibration, ValueError if ``rel_tol`` is negative
+    or not finite.
+    """
+    for name, value in (("old", old), ("new", new)):
+        if not isinstance(value, Calibration):
+            raise TypeError(f"{name} must be a qtargets.Calibration, got {type(value).__name__}")
+    if isinstance(rel_tol, bool) or not isinstance(rel_tol, (int, float)):
+        raise TypeError(f"rel_tol must be a number, got {type(rel_tol).__name__}")
+    if not (math.isfinite(rel_tol) and rel_tol >= 0):
+        raise ValueError(f"rel_tol must be a finite non-negative number, got {rel_tol!r}")
+    differ = _Differ(float(rel_tol))
+    differ.qubits(old, new)
+    differ.instructions(old, new)
+    changes = sorted(differ.changes, key=_order)
+    return CalibrationDiff(_side(old), _side(new), float(rel_tol), tuple(changes),
+                           differ.num_unchanged)
+
+
+class _Differ:
+    """Collects changes and counts the unchanged, one compared quantity at a time."""
+
+    def __init__(self, rel_tol: float) -> None:
+        self.rel_tol = rel_tol
+        self.changes: list[Change] = []
+        self.num_unchanged = 0
+
+    def qubits(self, old: Calibration, new: Calibration) -> None:
+        for q in range(min(old.num_qubits, new.num_qubits)):
+            a, b = old.qubits[q], new.qubits[q]
+            for quantity in _QUBIT_QUANTITIES:
+                self.number("qubit", (q,), None, quantity, getattr(a, quantity),
+                            getattr(b, quantity))
+            self.flag("qubit", (q,), None, a.operational, b.operational)
+        for q in range(new.num_qubits, old.num_qubits):
+            self.presence("qubit", (q,), None, appeared=False)
+        for q in range(old.num_qubits, new.num_qubits):
+            self.presence("qubit", (q,), None, appeared=True)
+
+    def instructions(self, old: Calibration, new: Calibration) -> None:
+        old_by_name = {inst.name: inst for inst in old.instructions}
+        new_by_name = {inst.name: inst for inst in new.instructions}
+        for name in old_by_name.keys() - new_by_name.keys():
+            self.presence("instruction", (), name, appeared=False)
+        for name in new_by_name.keys() - old_by_name.keys():
+            self.presence("instruction", (), name, appeared=True)
+        for name in old_by_name.keys() & new_by_name.keys():
+            self.entries(old_by_name[name], new_by_name[name], old.num_qubits, new.num_qubits)
+
+    def entries(self, old: InstructionCalibration, new: InstructionCalibration,
+                old_num_qubits: int, new_num_qubits: int) -> None:
+        old_entries = _gate_entries(old)
+        new_entries = _gate_entries(new)
+        for qubits, a in old_entries.items():
+            b = new_entries.get(qubits)
+            kind = _entry_kind(qubits)
+            if b is None:
+                if max(qubits, default=-1) < new_num_qubits:  # else implied by a lost qubit
+                    self.presence(kind, qubits, old.name, appeared=False)
+                continue
+            for quantity in _GATE_QUANTITIES:
+                self.number(kind, qubits, old.name, quantity, getattr(a, quantity),
+                            getattr(b, quantity))
+            self.flag(kind, qubits, old.name, a.operational, b.operational)
+        for qubits in new_entries.keys() - old_entries.keys():
+            if max(qubits, default=-1) < old_num_qubits:
+                self.presence(_entry_kind(qubits), qubits, new.name, appeared=True)
+
+    def number(self, kind: ItemKind, qubits: tuple[int, ...], gate: str | None, quantity: str,
+               old: float | None, new: float | None) -> None:
+        if old is None or new is None:
+            if old is None and new is None:
+                self.num_unchanged += 1
+            else:
+                direction: Direction = "now_unknown" if new is None else "now_known"
+                self.changes.append(Change(kind, qubits, gate, quantity, old, new, None,
+                                           direction))
+            return
+        if new == old:
+            self.num_unchanged += 1
+            return
+        relative = None if old == 0 else (new - old) / abs(old)
+        if relative is not None and abs(relative) < self.rel_tol:
+            self.num_unchanged += 1
+            return
+        grew = new > old
+        worse = not grew if quantity in _HIGHER_IS_BETTER else grew
+        self.changes.append(Change(kind, qubits, gate, quantity, old, new, relative,
+                                   "worse" if worse else "better"))
+
+    def flag(self, kind: ItemKind, qubits: tuple[int, ...], gate: str | None, old: bool,
+             new: bool) -> None:
+        if old == new:
+            self.num_unchanged += 1
+            return
+        self.changes.append(Change(kind, qubits, gate, "operational", old, new, None,
+                                   "better" if new else "worse"))
+
+    def presence(self, kind: ItemKind, qubits: tuple[int, ...], gate: str | None, *,
+                 appeared: bool) -> None:
+        self.changes.append(Change(kind, qubits, gate, "present", not appeared, appeared, None,
+                                   "appeared" if appeared else "disappeared"))
+
+
+def _gate_entries(inst: InstructionCalibration) -> dict[tuple[int, ...], GateCalibration]:
+    """Per-qargs entries of a gate; other kinds (measure, delay, ...) are not compared."""
+    if inst.kind != "gate" or not inst.qargs:
+        return {}
+    return {g.qubits: g for g in inst.qargs}
+
+
+def _entry_kind(qubits: tuple[int, ...]) -> ItemKind:
+    return "edge" if len(qubits) == 2 else "gate"
+
+
+def _order(change: Change) -> tuple[int, float, int, str, tuple[int, ...], str]:
+    return (_DIRECTION_ORDER[change.direction], -change.severity, _KIND_ORDER[change.kind],
+            change.gate or "", change.qubits, change.quantity)
+
+
+def _side(cal: Calibration) -> DiffSide:
+    faulty = frozenset(cal.faulty_qubits)
+    operational = [q for q in cal.qubits if q.operational]
+    two_qubit = [
+        g.error
+        for inst in cal.instructions
+        if inst.kind == "gate" and inst.num_qubits == 2
+        for g in inst.qargs or ()
+        if g.operational and not faulty.intersection(g.qubits)
+        and g.error is not None and g.error != UNCALIBRATED_ERROR
+    ]
+    return DiffSide(
+        vendor=cal.vendor,
+        backend_name=cal.backend_name,
+        taken_at=cal.taken_at,
+        num_qubits=cal.num_qubits,
+        num_faulty_qubits=len(faulty),
+        num_faulty_gates=sum(
+            not g.operational
+            for inst in cal.instructions if inst.kind == "gate"
+            for g in inst.qargs or ()
+        ),
+        num_edges=len(cal.edges),
+        t1_median=_median(q.t1 for q in operational),
+        t2_median=_median(q.t2 for q in operational),
+        readout_error_median=_median(q.readout_error for q in operational),
+        two_qubit_error_median=_median(two_qubit),
+    )
+
+
+def _median(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+# -- rendering -----------------------------------------------------------------------------
+
+_MISSING = "n/a"
+_QUANTITY_NAMES = {
+    "t1": "T1", "t2": "T2", "readout_error": "readout error", "error": "error",
+    "duration": "duration", "operational": "operational", "present": "present",
+}
+_DIRECTION_NAMES = {
+    "appeared": "appeared", "disappeared": "disappeared", "now_unknown": "no longer reported",
+    "now_known": "now reported",
+}
+
+
+def diff_tables(diff: CalibrationDiff, *, top: int | None = DEFAULT_TOP) -> list[Table]:
+    """Rich tables for a terminal: a summary, then worse, better and other changes.
+
+    Only non-empty change tables are included; each shows its first ``top`` rows (all when
+    ``top`` is None) and says how many it left out. Print each with ``Console().print``.
+    """
+    if top is not None and top < 0:
+        raise ValueError(f"top must be non-negative or None, got {top}")
+    tables = [_summary_table(diff)]
+    worse, better = diff.worse, diff.better
+    other = tuple(c for c in diff.changes if c.direction not in ("worse", "better"))
+    if worse:
+        tables.append(_change_table("Worse", worse, top, "red"))
+    if better:
+        tables.append(_change_table("Better", better, top, "green"))
+    if other:
+        tables.append(_change_table("Other changes", other, top, None))
+    return tables
+
+
+def _table(title: str) -> Table:
+    """The house style of the CLI: left title, one rule under the header, tight columns."""
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
+                 collapse_padding=True, pad_edge=False, show_edge=False)
+
+
+def _summary_table(diff: CalibrationDiff) -> Table:
+    old, new = diff.old, diff.new
+    # the labels go in rows, not the title: rich wraps a title to the table's width
+    table = _table("Calibration diff")
+    table.add_column("", style="bold", no_wrap=True)
+    table.add_column("Old", justify="right", no_wrap=True)
+    table.add_column("New", justify="right", no_wrap=True)
+    table.add_column("Change", justify="right", no_wrap=True)
+    table.add_row("Backend", old.backend_name, new.backend_name,
+                  "" if diff.same_device else "[yellow]different device[/]")
+    if old.vendor != new.vendor:
+        table.add_row("Vendor", old.vendor, new.vendor, "")
+    table.add_row("Taken at", _time(old.taken_at), _time(new.taken_at), "")
+    table.add_row("Qubits", str(old.num_qubits), str(new.num_qubits),
+                  _count_change(old.num_qubits, new.num_qubits, higher_is_better=True))
+    table.add_row("Faulty qubits", str(old.num_faulty_qubits), str(new.num_faulty_qubits),
+                  _count_change(old.num_faulty_qubits, new.num_faulty_qubits,
+                                higher_is_better=False))
+    table.add_row("Faulty gates", str(old.num_faulty_gates), str(new.num_faulty_gates),
+                  _count_change(old.num_faulty_gates, new.num_faulty_gates,
+                                higher_is_better=False))
+    table.add_row("Edges", str(old.num_edges), str(new.num_edges),
+                  _count_change(old.num_edges, new.num_edges, higher_is_better=True))
+    rows: tuple[tuple[str, str, float | None, float | None], ...] = (
+        ("Median T1", "t1", old.t1_median, new.t1_median),
+        ("Median T2", "t2", old.t2_median, new.t2_median),
+        ("Median readout error", "readout_error", old.readout_error_median,
+         new.readout_error_median),
+        ("Median 2q error", "error", old.two_qubit_error_median, new.two_qubit_error_median),
+    )
+    for name, quantity, a, b in rows:
+        table.add_row(name, _value(quantity, a), _value(quantity, b),
+                      _median_change(quantity, a, b))
+    counts = diff.counts()
+    other = sum(counts[d] for d in _DIRECTION_NAMES)
+    table.caption = (
+        f"{counts['worse']} worse, {counts['better']} better, {other} other; "
+        f"{counts['unchanged']} unchanged (within {diff.rel_tol:.0%})"
+    )
+    table.caption_justify = "left"
+    return table
+
+
+def _change_table(title: str, changes: tuple[Change, ...], top: int | None,
+                  style: str | None) -> Table:
+    shown = changes if top is None else changes[:top]
+    heading = f"{title} ({len(changes)})"
+    if len(shown) < len(changes):
+        heading = f"{title} ({len(changes)}, first {len(shown)} shown)"
+    table = _table(heading)
+    table.add_column("Item", style="bold", no_wrap=True)
+    table.add_column("Quantity", no_wrap=True)
+    table.add_column("Old", justify="right", no_wrap=True)
+    table.add_column("New", justify="right", no_wrap=True)
+    table.add_column("Change", justify="right", no_wrap=True, style=style)
+    marker = False
+    for c in shown:
+        old, new = _value(c.quantity, c.old), _value(c.quantity, c.new)
+        if c.quantity == "error":
+            old, new = _flag_marker(old, c.old), _flag_marker(new, c.new)
+            marker = marker or UNCALIBRATED_ERROR in (c.old, c.new)
+        table.add_row(c.label, _QUANTITY_NAMES.get(c.quantity, c.quantity), old, new, _how(c))
+    if marker:
+        table.caption = "error 1: could not be calibrated"
+        table.caption_justify = "left"
+    return table
+
+
+def _flag_marker(text: str, value: Value) -> str:
+    return f"[yellow]{text}[/]" if value == UNCALIBRATED_ERROR else text
+
+
+def _how(change: Change) -> str:
+    """The Change column: ``+45%``, ``x12``, ``faulty``, ``repaired``, ``appeared``..."""
+    if change.direction in _DIRECTION_NAMES:
+        return _DIRECTION_NAMES[change.direction]
+    if change.quantity == "operational":
+        return "repaired" if change.new else "faulty"
+    old, new = change.old, change.new
+    if old is None or new is None or isinstance(old, bool) or isinstance(new, bool):
+        return ""  # not reachable: worse and better changes are between numbers
+    return _relative(old, new)
+
+
+def _relative(old: float, new: float) -> str:
+    """Percent while readable, a factor from 10x up or down, ``from 0`` without a base.
+
+    A factor because a percentage hides the size of a big drop: 1 -> 2.3e-3 is "-100%".
+    """
+    if old == 0:
+        return "from 0"
+    if new / old >= 10:
+        return f"x{new / old:.3g}"
+    if new and old / new >= 10:
+        return f"÷{old / new:.3g}"
+    return f"{(new - old) / abs(old):+.0%}"
+
+
+def _median_change(quantity: str, old: float | None, new: float | None) -> str:
+    if old is None or new is None:
+        return ""
+    if new == old:
+        return "±0%"
+    text = _relative(old, new)
+    worse = (new < old) if quantity in _HIGHER_IS_BETTER else (new > old)
+    return f"[{'red' if worse else 'green'}]{text}[/]"
+
+
+def _count_change(old: int, new: int, *, higher_is_better: bool) -> str:
+    if old == new:
+        return ""
+    worse = (new < old) if higher_is_better else (new > old)
+    return f"[{'red' if worse else 'green'}]{new - old:+d}[/]"
+
+
+def _value(quantity: str, value: Value) -> str:
+    """A value in human units: µs for T1/T2, ns for durations, 1.23e-3 for errors."""
+    if value is None:
+        return _MISSING
+    if quantity == "present":
+        return "yes" if value else "no"
+    if quantity == "operational":
+        return "ok" if value else "faulty"
+    if quantity in ("t1", "t2"):
+        return _micro(value)
+    if quantity == "duration":
+        return _duration(value)
+    return _error(value)
+
+
+def _error(p: float) -> str:
+    """A probability in compact scientific notation (``2.79e-3``), the way IBM shows errors."""
+    if p in (0.0, 1.0):
+        return f"{p:g}"
+    mantissa, exponent = f"{p:.2e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _duration(seconds: float) -> str:
+    """Seconds as ns below a microsecond, else µs."""
+    if seconds < 1e-6:
+        return f"{seconds * 1e9:.3g} ns"
+    return f"{seconds * 1e6:.3g} µs"
+
+
+def _micro(seconds: float) -> str:
+    """Seconds in µs with one decimal, the usual precision for T1 and T2 of superconducting
+    qubits; trapped ions' seconds-long times in seconds."""
+    if seconds >= 1e-2:
+        return f"{seconds:.3g} s"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def _time(moment: datetime | None) -> str:
+    if moment is None:
+        return _MISSING
+    return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
