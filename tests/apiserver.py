@@ -377,7 +377,10 @@ class FakeVendorServer:
 
     def start(self) -> FakeVendorServer:
         handler = type("Handler", (_Handler,), {"vendor": self})
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        # A real server's listen backlog: socketserver's default of 5 drops the SYNs of a
+        # burst of concurrent connections, which the client then resends a second later.
+        server_class = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 128})
+        httpd = server_class(("127.0.0.1", 0), handler)
         httpd.daemon_threads = True
         self._httpd = httpd
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},

@@ -304,7 +304,8 @@ def set_timing_constraint(draw: st.DrawFn, conf: dict[str, Any], props: dict[str
     key = draw(st.sampled_from(TIMING_KEYS))
     value = draw(st.sampled_from([2**31, 2**32, 2**63, 2**64, 10**30]) | st.integers(1, 64)
                  | bad_values(n))
-    conf["timing_constraints"] = {**(conf.get("timing_constraints") or {}), key: value}
+    current = conf.get("timing_constraints")  # an earlier mutation may have made it a non-dict
+    conf["timing_constraints"] = {**(current if isinstance(current, dict) else {}), key: value}
     return f"set configuration.timing_constraints[{key!r}] = {value!r}"
 
 

@@ -1,19 +1,27 @@
-"""The IonQ REST clients, end to end over real sockets against the fake vendor server."""
+"""The IonQ REST clients, end to end over real sockets against the fake vendor server.
+
+What a client does (current, by id, history, time travel, newest id, 401, 404) is specified
+once and run on IonQ API v0.3 and v0.4, through the sync client and the async one. How the
+HTTP layer under both versions copes with faults, and the secrets rules, are run on v0.3.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import logging
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
 
 import qtargets
-from apiserver import IONQ_NEWEST, FakeVendorServer, Fault
+from apiserver import IONQ_NEWEST, FakeVendorServer, Fault, _ionq_v04
 from qtargets._http import (
     ApiError,
     ApiKeyAuth,
@@ -27,15 +35,63 @@ from qtargets._http import (
 from qtargets.ionq.client import AsyncIonQClient, IonQClient
 
 ARIA = "qpu.aria-1"
+FORTE = "qpu.forte-1"
+HARMONY = "qpu.harmony"
 CURRENT = r"/v0.3/characterizations/backends/qpu.aria-1/current$"
 LIST = r"/v0.3/characterizations/backends/qpu.aria-1$"
 FAST: dict[str, Any] = {"timeout": 2.0, "retries": 3, "backoff_base": 0.01, "backoff_max": 0.05,
         "retry_after_max": 0.3}
+VERSIONS = ("v0.3", "v0.4")
+CLIENT_CLASSES = (IonQClient, AsyncIonQClient)
+
+
+class Client(Protocol):
+    """What :class:`IonQClient` offers, and :class:`Blocking` makes of the async client."""
+
+    api_version: str
+
+    def backends(self) -> list[dict[str, Any]]: ...
+    def current_characterization(self, backend: str) -> dict[str, Any]: ...
+    def characterization(self, characterization_id: str,
+                         backend: str | None = None) -> dict[str, Any]: ...
+    def characterizations(self, backend: str, start: datetime | None = None,
+                          end: datetime | None = None, limit: int = 10
+                          ) -> list[dict[str, Any]]: ...
+    def calibration(self, backend: str, at: datetime | None = None,
+                    gateset: Any = "native") -> qtargets.Calibration: ...
+    def newest_characterization_id(self, backend: str) -> str | None: ...
+    def close(self) -> None: ...
+
+
+class Blocking:
+    """An :class:`AsyncIonQClient` called like the sync one, on an event loop of its own."""
+
+    def __init__(self, client: AsyncIonQClient) -> None:
+        self.client = client
+        self.loop = asyncio.new_event_loop()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.client, name)
+        if not inspect.iscoroutinefunction(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self.loop.run_until_complete(attr(*args, **kwargs))
+
+        return call
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.close())
+        self.loop.close()
+
+
+Connect = Callable[..., Client]
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeVendorServer]:
-    with FakeVendorServer(ionq_history=25) as running:
+    with FakeVendorServer(ibm_backends=(), ionq_history=25) as running:
         yield running
 
 
@@ -46,10 +102,61 @@ def _no_leftover_faults(server: FakeVendorServer) -> Iterator[None]:
     server.default_latency = 0.0
 
 
+@pytest.fixture(params=["sync", "async"])
+def connect(request: pytest.FixtureRequest) -> Iterator[Connect]:
+    """Open a client (sync or async, per the parameter) with fast retries; closed after."""
+    opened: list[Client] = []
+
+    def open_client(api_key: str, base_url: str, **options: Any) -> Client:
+        options = FAST | options
+        client: Client = (IonQClient(api_key, base_url, **options) if request.param == "sync"
+                          else Blocking(AsyncIonQClient(api_key, base_url, **options)))
+        opened.append(client)
+        return client
+
+    yield open_client
+    for client in opened:
+        client.close()
+
+
+@pytest.fixture(params=VERSIONS)
+def version(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def ionq_server(*backends: str, **options: Any) -> FakeVendorServer:
+    """A server of its own (for tests that change its data), IonQ only: quick to start."""
+    return FakeVendorServer(ibm_backends=(), ionq_backends=backends, **options)
+
+
+def url_of(server: FakeVendorServer, version: str) -> str:
+    return server.ionq_v03_url if version == "v0.3" else server.ionq_v04_url
+
+
+@pytest.fixture
+def ionq(server: FakeVendorServer, version: str, connect: Connect) -> Client:
+    """A client of the module's server, on every API version, sync and async."""
+    return connect(server.ionq_api_key, url_of(server, version))
+
+
 @pytest.fixture
 def client(server: FakeVendorServer) -> Iterator[IonQClient]:
+    """The sync v0.3 client, for what the HTTP layer does under every version."""
     with IonQClient(server.ionq_api_key, server.ionq_v03_url, **FAST) as ionq:
         yield ionq
+
+
+def list_pattern(version: str, backend: str = ARIA) -> str:
+    """The path regex of ``backend``'s characterization list in ``version``."""
+    name = re.escape(backend)
+    if version == "v0.3":
+        return rf"/v0\.3/characterizations/backends/{name}$"
+    return rf"/v0\.4/backends/{name}/characterizations$"
+
+
+def served(version: str, characterization: dict[str, Any]) -> dict[str, Any]:
+    """``characterization`` as the server sends it in ``version`` (v0.4: ISO ``date``)."""
+    return characterization if version == "v0.3" else _ionq_v04(characterization)
 
 
 def count(server: FakeVendorServer, pattern: str) -> int:
@@ -60,96 +167,320 @@ def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-# -- the happy paths ---------------------------------------------------------------------------
+def taken(characterization: dict[str, Any]) -> datetime:
+    return datetime.fromtimestamp(characterization["date"], timezone.utc)
 
 
-def test_current_and_by_id_return_the_servers_characterization(
-        server: FakeVendorServer, client: IonQClient) -> None:
-    newest = server.ionq[ARIA][0]
-    assert client.current_characterization(ARIA) == newest
+# -- what a client does, on v0.3 and v0.4, sync and async -------------------------------------
+
+
+def test_current_characterization_is_the_newest(
+        server: FakeVendorServer, version: str, ionq: Client) -> None:
+    assert ionq.api_version == version
+    assert ionq.current_characterization(ARIA) == served(version, server.ionq[ARIA][0])
+
+
+def test_characterization_is_found_by_id_and_backend(
+        server: FakeVendorServer, version: str, ionq: Client) -> None:
     older = server.ionq[ARIA][3]
-    assert client.characterization(older["id"]) == older
+    assert ionq.characterization(older["id"], backend=ARIA) == served(version, older)
 
 
-def test_requests_carry_the_api_key_header(server: FakeVendorServer, client: IonQClient) -> None:
-    client.current_characterization(ARIA)
-    headers = server.requests_to(CURRENT)[-1].headers
-    assert headers["Authorization"] == f"apiKey {server.ionq_api_key}"
-    assert headers["User-Agent"].startswith("qtargets/")
+def test_characterization_of_another_backend_is_not_found(
+        server: FakeVendorServer, ionq: Client) -> None:
+    with pytest.raises(NotFoundError):
+        ionq.characterization(server.ionq[FORTE][0]["id"], backend=ARIA)
+
+
+def test_unknown_characterization_id_is_not_found(ionq: Client) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        ionq.characterization("no-such-id", backend=ARIA)
+    assert caught.value.status == 404
+
+
+def test_requests_carry_the_api_key_header(server: FakeVendorServer, ionq: Client) -> None:
+    before = len(server.requests)
+    ionq.current_characterization(ARIA)
+    sent = server.requests[before:]
+    assert sent
+    for request in sent:
+        assert request.headers["Authorization"] == f"apiKey {server.ionq_api_key}"
+        assert request.headers["User-Agent"].startswith("qtargets/")
 
 
 def test_history_follows_every_page_newest_first(
-        server: FakeVendorServer, client: IonQClient) -> None:
-    before = count(server, LIST)
-    history = client.characterizations(ARIA, limit=4)
-    assert history == server.ionq[ARIA]  # all 25, in the server's (newest first) order
-    assert count(server, LIST) - before == 7  # ceil(25 / 4) pages, no more
+        server: FakeVendorServer, version: str, ionq: Client) -> None:
+    before = count(server, list_pattern(version))
+    history = ionq.characterizations(ARIA, limit=4)
+    # all 25, in the server's (newest first) order
+    assert history == [served(version, c) for c in server.ionq[ARIA]]
+    assert count(server, list_pattern(version)) - before == 7  # ceil(25 / 4) pages, no more
 
 
-def test_history_window_is_start_inclusive_end_exclusive(client: IonQClient) -> None:
+def test_history_window_is_start_inclusive_end_exclusive(
+        server: FakeVendorServer, ionq: Client) -> None:
     start, end = IONQ_NEWEST - timedelta(days=5), IONQ_NEWEST - timedelta(days=2)
-    window = client.characterizations(ARIA, start=start, end=end)
-    assert [c["date"] for c in window] == [epoch(IONQ_NEWEST - timedelta(days=d))
-                                           for d in (3, 4, 5)]
+    window = ionq.characterizations(ARIA, start=start, end=end)
+    assert [c["id"] for c in window] == [server.ionq[ARIA][age]["id"] for age in (3, 4, 5)]
 
 
 @pytest.mark.parametrize("limit", [0, 11])
 def test_page_size_outside_1_to_10_is_a_value_error_before_any_request(
-        server: FakeVendorServer, client: IonQClient, limit: int) -> None:
+        server: FakeVendorServer, ionq: Client, limit: int) -> None:
     before = len(server.requests)
     with pytest.raises(ValueError, match="limit must be between 1 and 10"):
-        client.characterizations(ARIA, limit=limit)
+        ionq.characterizations(ARIA, limit=limit)
     assert len(server.requests) == before
 
 
-def test_backends_lists_every_ionq_backend(server: FakeVendorServer, client: IonQClient) -> None:
-    assert [b["backend"] for b in client.backends()] == list(server.ionq)
+def test_backends_lists_every_ionq_backend(server: FakeVendorServer, ionq: Client) -> None:
+    assert [b["backend"] for b in ionq.backends()] == list(server.ionq)
 
 
 def test_calibration_is_the_current_characterization_with_provenance(
-        server: FakeVendorServer, client: IonQClient) -> None:
+        server: FakeVendorServer, version: str, ionq: Client) -> None:
     before = datetime.now(timezone.utc)
-    cal = client.calibration(ARIA)
+    cal = ionq.calibration(ARIA)
     assert isinstance(cal, qtargets.Calibration)
     assert cal.backend_name == ARIA
     assert cal.num_qubits == 25
     assert cal.taken_at == IONQ_NEWEST
-    expected = f"{server.ionq_v03_url}/characterizations/backends/{ARIA}/current"
+    expected = {  # the URL the characterization was read from
+        "v0.3": f"{server.ionq_v03_url}/characterizations/backends/{ARIA}/current",
+        "v0.4": f"{server.ionq_v04_url}/backends/{ARIA}/characterizations?limit=1&page=1",
+    }[version]
     assert cal.provenance.source == expected
     assert cal.provenance.retrieved_at is not None
     assert before <= cal.provenance.retrieved_at <= datetime.now(timezone.utc)
-    assert {i.name for i in client.calibration(ARIA, gateset="qis").instructions} >= {"cx"}
+    assert {i.name for i in ionq.calibration(ARIA, gateset="qis").instructions} >= {"cx"}
 
 
-def test_time_travel_is_never_newer_than_asked(client: IonQClient) -> None:
-    between = IONQ_NEWEST - timedelta(days=2, hours=5)
-    assert client.calibration(ARIA, at=between).taken_at == IONQ_NEWEST - timedelta(days=3)
-    exactly = IONQ_NEWEST - timedelta(days=4)
-    assert client.calibration(ARIA, at=exactly).taken_at == exactly
-    # One second before a characterization is still the previous one.
-    assert client.calibration(ARIA, at=exactly - timedelta(seconds=1)).taken_at == (
-        IONQ_NEWEST - timedelta(days=5))
+def test_time_travel_is_the_newest_taken_at_or_before_and_never_newer(
+        server: FakeVendorServer, ionq: Client) -> None:
+    dates = [taken(c) for c in server.ionq[ARIA]]
+    instants = [
+        IONQ_NEWEST + timedelta(days=1),  # in the future: the current one
+        IONQ_NEWEST,
+        IONQ_NEWEST - timedelta(days=2, hours=5),  # between two
+        IONQ_NEWEST - timedelta(days=4),  # exactly at one
+        IONQ_NEWEST - timedelta(days=4, microseconds=1),  # just before it: the previous one
+        IONQ_NEWEST - timedelta(days=4) + timedelta(microseconds=999),  # within its millisecond
+        IONQ_NEWEST - timedelta(days=4, seconds=1),
+        dates[-1],  # the oldest
+    ]
+    for at in instants:
+        expected = max(d for d in dates if d <= at)
+        taken_at = ionq.calibration(ARIA, at=at).taken_at
+        assert taken_at is not None
+        assert taken_at <= at, at
+        assert taken_at == expected, at
 
 
-def test_time_travel_takes_naive_datetimes_as_utc(client: IonQClient) -> None:
+def test_time_travel_takes_naive_datetimes_as_utc(ionq: Client) -> None:
     naive = (IONQ_NEWEST - timedelta(days=1)).replace(tzinfo=None)
-    assert client.calibration(ARIA, at=naive).taken_at == IONQ_NEWEST - timedelta(days=1)
+    assert ionq.calibration(ARIA, at=naive).taken_at == IONQ_NEWEST - timedelta(days=1)
 
 
-def test_time_travel_sends_end_in_epoch_ms_and_limit_1(
-        server: FakeVendorServer, client: IonQClient) -> None:
+def test_time_travel_asks_for_one_characterization_before_end(
+        server: FakeVendorServer, version: str, ionq: Client) -> None:
     at = IONQ_NEWEST - timedelta(days=1)
-    cal = client.calibration(ARIA, at=at)
-    query = server.requests_to(LIST)[-1].query
+    cal = ionq.calibration(ARIA, at=at)
+    query = server.requests_to(list_pattern(version))[-1].query
     assert query["limit"] == ["1"]
-    assert query["end"] == [str(epoch(at) * 1000 + 1)]
-    assert cal.provenance.source.endswith(f"?limit=1&page=1&end={epoch(at) * 1000 + 1}")
+    # 1 ms past ``at``: ``end`` is exclusive, and a characterization taken at ``at`` counts.
+    end = {"v0.3": str(epoch(at) * 1000 + 1), "v0.4": "2025-05-31T12:00:00.001Z"}[version]
+    assert query["end"] == [end]
+    assert cal.provenance.source.endswith(f"?limit=1&page=1&end={end}")
 
 
-def test_time_travel_before_the_first_characterization_is_not_found(
-        client: IonQClient) -> None:
+def test_time_travel_before_the_first_characterization_is_not_found(ionq: Client) -> None:
     with pytest.raises(NotFoundError, match="at or before"):
-        client.calibration(ARIA, at=datetime(2020, 1, 1, tzinfo=timezone.utc))
+        ionq.calibration(ARIA, at=datetime(2020, 1, 1, tzinfo=timezone.utc))
+
+
+def test_time_travel_never_returns_newer_even_if_the_server_ignores_end(
+        version: str, connect: Connect) -> None:
+    at = IONQ_NEWEST - timedelta(days=1)
+    newer = {"id": "newer", "backend": ARIA, "date": epoch(IONQ_NEWEST), "qubits": 2,
+             "fidelity": {"spam": {"mean": 0.99}}}
+
+    def ignore_end(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"characterizations": [newer], "pages": 1})
+
+    ionq = connect("key", f"https://api.example/{version}",
+                   transport=httpx.MockTransport(ignore_end))
+    with pytest.raises(NotFoundError, match="at or before"):
+        ionq.calibration(ARIA, at=at)
+
+
+def test_newest_characterization_id_is_the_current_ones_in_one_request(
+        server: FakeVendorServer, ionq: Client) -> None:
+    before = len(server.requests)
+    assert ionq.newest_characterization_id(ARIA) == server.ionq[ARIA][0]["id"]
+    assert len(server.requests) - before == 1
+
+
+def test_newest_characterization_id_changes_when_a_new_characterization_arrives(
+        version: str, connect: Connect) -> None:
+    with ionq_server(ARIA, ionq_history=3) as fresh:
+        ionq = connect(fresh.ionq_api_key, url_of(fresh, version))
+        seen = ionq.newest_characterization_id(ARIA)
+        assert ionq.newest_characterization_id(ARIA) == seen  # unchanged: nothing to fetch
+        arrived = dict(fresh.ionq[ARIA][0], id="arrived",
+                       date=epoch(IONQ_NEWEST + timedelta(hours=6)))
+        fresh.ionq[ARIA].insert(0, arrived)
+        assert ionq.newest_characterization_id(ARIA) == "arrived"
+        assert ionq.current_characterization(ARIA)["id"] == "arrived"
+        assert ionq.calibration(ARIA).taken_at == IONQ_NEWEST + timedelta(hours=6)
+
+
+def test_a_backend_without_characterizations_has_no_newest_and_no_current(
+        version: str, connect: Connect) -> None:
+    with ionq_server(ARIA, HARMONY, ionq_history=3) as fresh:
+        fresh.ionq[HARMONY].clear()
+        ionq = connect(fresh.ionq_api_key, url_of(fresh, version))
+        assert ionq.newest_characterization_id(HARMONY) is None
+        assert ionq.characterizations(HARMONY) == []
+        with pytest.raises(NotFoundError):
+            ionq.current_characterization(HARMONY)
+        with pytest.raises(NotFoundError):
+            ionq.calibration(HARMONY)
+
+
+@pytest.mark.parametrize(("pages", "requests"), [("total", 3), ("remaining", 2)])
+def test_paging_ends_whether_pages_counts_all_or_the_remaining_ones(
+        version: str, connect: Connect, pages: Any, requests: int) -> None:
+    with ionq_server(ARIA, ionq_history=6, ionq_pages=pages) as fresh:
+        ionq = connect(fresh.ionq_api_key, url_of(fresh, version))
+        history = ionq.characterizations(ARIA, limit=3)
+        assert [c["id"] for c in history] == [c["id"] for c in fresh.ionq[ARIA]]
+        # "total" never says 0, so only the empty third page ends it
+        assert count(fresh, list_pattern(version)) == requests
+
+
+CALLS: dict[str, Callable[[Client, str], Any]] = {
+    "backends": lambda c, b: c.backends(),
+    "current_characterization": lambda c, b: c.current_characterization(b),
+    "characterization": lambda c, b: c.characterization("some-id", backend=b),
+    "characterizations": lambda c, b: c.characterizations(b),
+    "calibration": lambda c, b: c.calibration(b),
+    "calibration_at": lambda c, b: c.calibration(b, at=IONQ_NEWEST),
+    "newest_characterization_id": lambda c, b: c.newest_characterization_id(b),
+}
+
+
+@pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
+def test_wrong_key_is_an_authentication_error(
+        server: FakeVendorServer, version: str, connect: Connect,
+        call: Callable[[Client, str], Any]) -> None:
+    ionq = connect("not-the-key", url_of(server, version))
+    with pytest.raises(AuthenticationError) as caught:
+        call(ionq, ARIA)
+    assert caught.value.status == 401
+    assert "Invalid key provided" in str(caught.value)
+    assert "not-the-key" not in str(caught.value)
+
+
+# By id, v0.3 names no backend in the path: see test_characterization_of_another_backend...
+BACKEND_PATH_CALLS = {k: v for k, v in CALLS.items() if k not in ("backends", "characterization")}
+
+
+@pytest.mark.parametrize("call", BACKEND_PATH_CALLS.values(), ids=BACKEND_PATH_CALLS.keys())
+def test_unknown_backend_is_not_found(
+        ionq: Client, call: Callable[[Client, str], Any]) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        call(ionq, "qpu.nowhere")
+    assert caught.value.status == 404
+    assert "qpu.nowhere" in caught.value.url
+
+
+def test_transient_faults_are_retried_on_either_version(
+        server: FakeVendorServer, version: str, ionq: Client) -> None:
+    pattern = CURRENT if version == "v0.3" else list_pattern(version)
+    server.inject(pattern, Fault.status(503), times=2)
+    server.inject(pattern, Fault.drop())
+    assert ionq.current_characterization(ARIA)["id"] == server.ionq[ARIA][0]["id"]
+
+
+# -- choosing the API version ------------------------------------------------------------------
+
+
+def refuse(request: httpx.Request) -> httpx.Response:
+    raise AssertionError("no request may be sent")
+
+
+def close(client: IonQClient | AsyncIonQClient) -> None:
+    if isinstance(client, AsyncIonQClient):
+        asyncio.run(client.close())
+    else:
+        client.close()
+
+
+@pytest.mark.parametrize("cls", CLIENT_CLASSES)
+@pytest.mark.parametrize(("url", "version"), [
+    ("https://api.ionq.co/v0.3", "v0.3"), ("https://api.ionq.co/v0.4", "v0.4"),
+    ("https://api.ionq.co/v0.4/", "v0.4"), ("http://127.0.0.1:8000/ionq/v0.3", "v0.3")])
+def test_api_version_is_the_base_urls_last_segment(
+        cls: type[IonQClient | AsyncIonQClient], url: str, version: str) -> None:
+    ionq = cls("key", url)
+    assert ionq.api_version == version
+    close(ionq)
+
+
+@pytest.mark.parametrize("cls", CLIENT_CLASSES)
+def test_api_version_alone_picks_ionqs_url_for_it(
+        cls: type[IonQClient | AsyncIonQClient], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QTARGETS_IONQ_API_URL", raising=False)
+    ionq = cls("key", api_version="v0.4")
+    assert ionq.config.base_url == "https://api.ionq.co/v0.4"
+    assert ionq.api_version == "v0.4"
+    close(ionq)
+
+
+@pytest.mark.parametrize("cls", CLIENT_CLASSES)
+@pytest.mark.parametrize("url", ["https://proxy.example/ionq", "https://api.ionq.co",
+                                 "https://api.ionq.co/v0.5", "http://127.0.0.1:9"])
+def test_a_url_naming_no_version_without_api_version_is_a_value_error_naming_it(
+        cls: type[IonQClient], url: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(repr(url))):
+        cls("key", url, transport=httpx.MockTransport(refuse))
+
+
+def test_a_url_naming_no_version_from_the_environment_is_a_value_error_naming_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QTARGETS_IONQ_API_URL", "https://proxy.example/ionq")
+    with pytest.raises(ValueError, match=re.escape("'https://proxy.example/ionq'")):
+        IonQClient("key", transport=httpx.MockTransport(refuse))
+
+
+@pytest.mark.parametrize("cls", CLIENT_CLASSES)
+def test_api_version_contradicting_the_url_is_a_value_error(
+        cls: type[IonQClient]) -> None:
+    with pytest.raises(ValueError, match="contradicts"):
+        cls("key", "https://api.ionq.co/v0.3", api_version="v0.4",
+            transport=httpx.MockTransport(refuse))
+
+
+def test_an_unknown_api_version_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match=r"api_version must be one of v0\.3, v0\.4"):
+        IonQClient("key", "https://proxy.example/ionq", api_version="v0.5",  # type: ignore[arg-type]
+                   transport=httpx.MockTransport(refuse))
+
+
+@pytest.mark.parametrize(("version", "path"), [
+    ("v0.3", "/ionq/characterizations/backends/qpu.aria-1"),
+    ("v0.4", "/ionq/backends/qpu.aria-1/characterizations")])
+def test_api_version_serves_a_url_that_names_none(version: Any, path: str) -> None:
+    seen: list[httpx.URL] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json={"characterizations": [], "pages": 0})
+
+    with IonQClient("key", "https://proxy.example/ionq", api_version=version,
+                    transport=httpx.MockTransport(record)) as ionq:
+        assert ionq.characterizations(ARIA) == []
+    assert [u.path for u in seen] == [path]
 
 
 # -- configuration -----------------------------------------------------------------------------
@@ -206,25 +537,7 @@ def test_config_is_frozen_and_checked() -> None:
         assert 0 < config.backoff(retry) <= config.backoff_max
 
 
-# -- errors ------------------------------------------------------------------------------------
-
-
-def test_wrong_key_is_an_authentication_error(server: FakeVendorServer) -> None:
-    with IonQClient("not-the-key", server.ionq_v03_url, **FAST) as ionq, \
-            pytest.raises(AuthenticationError) as caught:
-        ionq.current_characterization(ARIA)
-    assert caught.value.status == 401
-    assert "Invalid key provided" in str(caught.value)
-    assert "not-the-key" not in str(caught.value)
-
-
-def test_unknown_backend_and_id_are_not_found(client: IonQClient) -> None:
-    with pytest.raises(NotFoundError) as caught:
-        client.current_characterization("qpu.nowhere")
-    assert caught.value.status == 404
-    assert caught.value.url.endswith("/characterizations/backends/qpu.nowhere/current")
-    with pytest.raises(NotFoundError):
-        client.characterization("no-such-id")
+# -- what the HTTP layer does, under either version ------------------------------------------------
 
 
 def test_429_is_retried_after_retry_after_capped(
@@ -297,7 +610,7 @@ def test_latency_beyond_the_timeout_is_a_network_error_in_bounded_time(
 
 
 def test_unreachable_server_is_a_network_error() -> None:
-    with IonQClient("key", "http://127.0.0.1:9", retries=1, backoff_base=0.01,
+    with IonQClient("key", "http://127.0.0.1:9/v0.3", retries=1, backoff_base=0.01,
                     timeout=1.0) as ionq, pytest.raises(NetworkError, match="ConnectError"):
         ionq.backends()
 
@@ -334,50 +647,6 @@ def test_retry_after_http_date_is_understood() -> None:
         assert ionq.backends() == []
     assert len(calls) == 2
     assert calls[1] - calls[0] < 0.3  # a date in the past means "now"
-
-
-# -- async -------------------------------------------------------------------------------------
-
-
-def test_async_client_does_the_same_core_calls(server: FakeVendorServer) -> None:
-    async def run() -> dict[str, Any]:
-        async with AsyncIonQClient(server.ionq_api_key, server.ionq_v03_url, **FAST) as ionq:
-            server.inject(CURRENT, Fault.status(503), times=2)
-            current = await ionq.current_characterization(ARIA)
-            older = await ionq.characterization(server.ionq[ARIA][2]["id"])
-            history = await ionq.characterizations(ARIA, limit=10)
-            backends = await ionq.backends()
-            now = await ionq.calibration(ARIA)
-            then = await ionq.calibration(ARIA, at=IONQ_NEWEST - timedelta(hours=30))
-            server.inject(CURRENT, Fault.drop())
-            again = await ionq.current_characterization(ARIA)
-            return {"current": current, "older": older, "history": history,
-                    "backends": backends, "now": now, "then": then, "again": again}
-
-    out = asyncio.run(run())
-    assert out["current"] == out["again"] == server.ionq[ARIA][0]
-    assert out["older"] == server.ionq[ARIA][2]
-    assert out["history"] == server.ionq[ARIA]
-    assert len(out["backends"]) == len(server.ionq)
-    assert out["now"].taken_at == IONQ_NEWEST
-    assert out["then"].taken_at == IONQ_NEWEST - timedelta(days=2)
-
-
-def test_async_errors_match_the_sync_ones(server: FakeVendorServer) -> None:
-    async def run() -> None:
-        async with AsyncIonQClient("wrong", server.ionq_v03_url, **FAST) as ionq:
-            with pytest.raises(AuthenticationError):
-                await ionq.backends()
-        async with AsyncIonQClient(server.ionq_api_key, server.ionq_v03_url, **FAST) as ionq:
-            with pytest.raises(NotFoundError):
-                await ionq.current_characterization("qpu.nowhere")
-            server.inject(CURRENT, Fault.status(503), times=None)
-            with pytest.raises(ApiError, match="503"):
-                await ionq.current_characterization(ARIA)
-            with pytest.raises(ValueError, match="limit"):
-                await ionq.characterizations(ARIA, limit=11)
-
-    asyncio.run(run())
 
 
 # -- secrets -----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 >>> import qtargets
 >>> target = qtargets.load_target("ibm_fez")      # bundled real calibration, offline
 >>> cal = qtargets.load_calibration("ibm_fez")    # the neutral, vendor-free model
+>>> live = qtargets.target("ibm_fez")             # doctest: +SKIP  (live with credentials)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ._exceptions import (
     RateLimitError,
     UnknownBackendError,
 )
+from .build import build_target
 from .bundled import bundled_backends, load_calibration, load_target
 from .calibration import (
     Calibration,
@@ -31,8 +33,8 @@ from .calibration import (
 )
 from .ibm import from_ibm
 from .ionq import from_ionq
+from .live import calibration, calibrations, target, targets
 from .store import CalibrationStore, Snapshot, StoreError
-from .target import build_target
 
 __version__ = "0.1.0"
 
@@ -58,11 +60,15 @@ __all__ = [
     "__version__",
     "build_target",
     "bundled_backends",
+    "calibration",
     "calibration_json_schema",
+    "calibrations",
     "from_ibm",
     "from_ionq",
     "ibm",
     "ionq",
     "load_calibration",
     "load_target",
+    "target",
+    "targets",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -20,7 +21,7 @@ from ._http import AsyncHttpClient, HttpClient, HttpResult, Validators
 from .calibration import Calibration
 from .store import CachedResponse, Snapshot
 
-__all__ = ["Fetched", "Flow", "Get", "cache_key", "run_flow", "run_flow_async"]
+__all__ = ["Fetched", "Flow", "Get", "cache_key", "not_json", "run_flow", "run_flow_async"]
 
 _T = TypeVar("_T")
 
@@ -111,3 +112,19 @@ def body_of(result: HttpResult, cached: CachedResponse | None) -> bytes:
         raise ApiError(f"GET {result.url} answered 304 Not Modified to an unconditional "
                        f"request", status=304, url=result.url)
     return cached.body
+
+
+def not_json(url: str, bodies: Sequence[bytes]) -> ApiError | None:
+    """An :class:`ApiError` if one of ``bodies`` is not JSON at all (the HTTP contract broken,
+    e.g. a proxy's HTML page), else ``None``: then a conversion error is the data's fault.
+
+    Called only after a conversion failed, so valid bodies are never parsed twice.
+    """
+    for body in bodies:
+        try:
+            json.loads(body)
+        except ValueError:
+            excerpt = " ".join(body[:200].decode("utf-8", "replace").split())
+            return ApiError(f"GET {url} answered with a body that is not JSON: {excerpt}",
+                            status=200, url=url, body=excerpt)
+    return None

@@ -13,8 +13,8 @@ from pathlib import Path
 from qiskit.transpiler import Target
 
 from ._exceptions import QTargetsError, UnknownBackendError
+from .build import build_target
 from .calibration import Calibration
-from .target import build_target
 
 __all__ = ["bundled_backends", "load_calibration", "load_target"]
 

@@ -136,7 +136,7 @@ class Provenance:
     notes: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Calibration:
     """One calibration of one device, vendor-free and immutable.
 
@@ -162,6 +162,13 @@ class Calibration:
 
     def __post_init__(self) -> None:
         _check(self)
+
+    def __repr__(self) -> str:
+        # A field-by-field repr of a 156-qubit device runs to ~1 MB: say what it is instead.
+        taken = self.taken_at.isoformat() if self.taken_at is not None else None
+        return (f"Calibration(vendor={self.vendor!r}, backend_name={self.backend_name!r}, "
+                f"num_qubits={self.num_qubits}, taken_at={taken!r}, "
+                f"instructions={list(self.instruction_names)!r})")
 
     @classmethod
     def _from_checked_fields(cls, **fields: Any) -> Calibration:

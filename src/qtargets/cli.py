@@ -1,4 +1,4 @@
-"""The ``qtargets`` command: list the bundled calibrations and show one at a glance.
+"""The ``qtargets`` command: list devices, show, fetch, download history, diff calibrations.
 
 Formatting only: every number comes from :mod:`qtargets.summary`, so the JSON output and
 the tables cannot disagree. Errors a user can cause (unknown backend, unreadable or
@@ -10,29 +10,28 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
+from . import __version__, live
+from . import _format as _fmt
 from ._exceptions import CalibrationError, QTargetsError
 from .bundled import bundled_backends, load_calibration
 from .calibration import Calibration
+from .diff import DEFAULT_REL_TOL, diff_calibrations, diff_tables
 from .summary import DEFAULT_TOP, CalibrationSummary, FaultyGate, Spread, summarize
 
 __all__ = ["app", "main"]
 
 EXIT_USAGE = 2
 """Exit code for input the user got wrong (the same code the argument parser uses)."""
-
-_MISSING = "n/a"
 
 app = typer.Typer(
     name="qtargets",
@@ -66,9 +65,27 @@ def _root(
 
 
 @app.command("list")
-def list_backends() -> None:
-    """List the calibrations bundled with qtargets (usable offline)."""
-    table = _table("Bundled calibrations")
+def list_backends(
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Only the bundled calibrations; no network."),
+    ] = False,
+) -> None:
+    """List devices: live ones of every configured vendor, then the bundled calibrations."""
+    console = Console()
+    if not offline and live.configured_vendors():
+        with _user_errors():
+            found = live.devices()
+        table = _fmt.table("Devices (live)")
+        for header in ("Name", "Vendor", "Status", "Qubits", "Queue", "Last calibration"):
+            table.add_column(header, no_wrap=True,
+                             justify="right" if header == "Qubits" else "left")
+        for d in sorted(found, key=lambda d: (d.vendor, d.name)):
+            table.add_row(d.name, d.vendor, d.status, str(d.num_qubits or _fmt.MISSING),
+                          d.queue, _fmt.when(d.last_calibration))
+        console.print(table)
+        console.print("[dim]Last calibration: IonQ's figure; for IBM the newest stored "
+                      "(qtargets fetch NAME)[/dim]\n")
+    table = _fmt.table("Bundled calibrations")
     table.add_column("Name", style="bold", no_wrap=True)
     table.add_column("Vendor", no_wrap=True)
     table.add_column("Processor", no_wrap=True)
@@ -77,10 +94,96 @@ def list_backends() -> None:
     with _user_errors():
         for name in bundled_backends():
             cal = load_calibration(name)
-            table.add_row(name, cal.vendor, cal.processor or _MISSING, str(cal.num_qubits),
-                          _time(cal.taken_at, suffix=""))
+            table.add_row(name, cal.vendor, cal.processor or _fmt.MISSING, str(cal.num_qubits),
+                          _fmt.when(cal.taken_at, suffix=""))
+    console.print(table)
+    if not live.configured_vendors():
+        console.print("[dim]No credentials configured: set QISKIT_IBM_TOKEN + "
+                      "QISKIT_IBM_INSTANCE or IONQ_API_KEY for live devices.[/dim]")
+    console.print("[dim]Where each came from: qtargets show NAME[/dim]")
+
+
+@app.command("fetch")
+def fetch_command(
+    names: Annotated[list[str], typer.Argument(metavar="NAME...",
+                                               help="Backends, e.g. ibm_fez qpu.aria-1.")],
+) -> None:
+    """Fetch the newest calibrations live and keep them in the local store."""
+    with _user_errors():
+        found = live.fetch(names)
+    table = _fmt.table("Fetched")
+    for header in ("Name", "Taken at", "Snapshot", ""):
+        table.add_column(header, no_wrap=True)
+    for name, fetched in found.items():
+        snap = fetched.snapshot
+        table.add_row(name, _fmt.when(fetched.calibration.taken_at),
+                      str(snap.id) if snap is not None else _fmt.MISSING,
+                      "unchanged" if fetched.not_modified else "[green]stored[/]")
     Console().print(table)
-    Console().print("[dim]Where each came from: qtargets show NAME[/dim]")
+
+
+@app.command("history")
+def history_command(
+    name: Annotated[str, typer.Argument(help="A backend, e.g. qpu.aria-1.")],
+    since: Annotated[str, typer.Option("--since", help="ISO date or date-time (UTC).")],
+    until: Annotated[
+        str | None, typer.Option("--until", help="ISO date or date-time (UTC); default now."),
+    ] = None,
+) -> None:
+    """Download every calibration of a backend in a time range into the store, and list it."""
+    with _user_errors(), Progress(
+            TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[found]} found"), TimeElapsedColumn(),
+            transient=True) as bar:
+        task = bar.add_task(f"downloading {name}", total=1.0, found=0)
+        snapshots = live.history(
+            name, since, until,
+            progress=lambda done, count: bar.update(task, completed=done,
+                                                    found=count or None))
+    table = _fmt.table(f"{name}: {len(snapshots)} calibrations stored in the range")
+    for header in ("Taken at", "Calibration id", "Snapshot"):
+        table.add_column(header, no_wrap=True)
+    for snap in snapshots:
+        table.add_row(_fmt.when(snap.taken_at), snap.calibration_id or _fmt.MISSING,
+                      str(snap.id))
+    Console().print(table)
+
+
+@app.command("diff")
+def diff_command(
+    old: Annotated[str, typer.Argument(metavar="OLD",
+                                       help="NAME, NAME@TIME (ISO, UTC) or a calibration file.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="Same forms as OLD.")],
+    tol: Annotated[float, typer.Option("--tol", min=0.0,
+                                       help="Relative change below which nothing is "
+                                            "reported.")] = DEFAULT_REL_TOL,
+    top: Annotated[int, typer.Option("--top", min=0, help="Rows per table.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+) -> None:
+    """What changed between two calibrations: qubits and edges that got worse or better."""
+    with _user_errors():
+        before, after = _resolve(old), _resolve(new)
+        result = diff_calibrations(before, after, rel_tol=tol)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        return
+    console = Console()
+    for table in diff_tables(result, top=top):
+        console.print(table)
+
+
+def _resolve(spec: str) -> Calibration:
+    """``NAME@TIME``, a calibration file, or ``NAME`` (live, stored or bundled)."""
+    if "@" in spec:
+        name, _, when = spec.partition("@")
+        return live.calibration(name, when)
+    if Path(spec).is_file() and spec not in bundled_backends():
+        return load_calibration(Path(spec))
+    try:
+        live.vendor_of(spec)
+    except QTargetsError:
+        return load_calibration(spec)
+    return live.calibration(spec)
 
 
 @app.command()
@@ -140,12 +243,6 @@ def _load(backend: str) -> Calibration:
     return load_calibration(backend)
 
 
-def _table(title: str) -> Table:
-    """The house style: left-aligned title, one rule under the header, tight columns."""
-    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
-                 collapse_padding=True, pad_edge=False, show_edge=False)
-
-
 def _with_note(table: Table, note: str) -> Group:
     # a note under the table rather than a caption, which rich wraps to the table's width
     return Group(table, Text(note, style="dim"))
@@ -159,21 +256,21 @@ def _header(s: CalibrationSummary) -> Panel:
     grid.add_column(style="bold")
     grid.add_column()
     grid.add_row("Vendor", s.vendor)
-    grid.add_row("Processor", s.processor or _MISSING)
-    grid.add_row("Version", s.backend_version or _MISSING)
+    grid.add_row("Processor", s.processor or _fmt.MISSING)
+    grid.add_row("Version", s.backend_version or _fmt.MISSING)
     faulty = s.num_qubits - s.num_operational_qubits
     grid.add_row("Qubits", f"{s.num_qubits} ({s.num_operational_qubits} operational"
                            + (f", {faulty} faulty)" if faulty else ")"))
-    grid.add_row("Taken at", _time(s.taken_at))
+    grid.add_row("Taken at", _fmt.when(s.taken_at))
     grid.add_row("Source", s.source)
     if s.retrieved_at is not None:
-        grid.add_row("Retrieved at", _time(s.retrieved_at))
+        grid.add_row("Retrieved at", _fmt.when(s.retrieved_at))
     return Panel(grid, title=Text(s.backend_name, style="bold cyan"), title_align="left",
                  expand=False)
 
 
 def _operations(s: CalibrationSummary) -> Group:
-    table = _table("Operations")
+    table = _fmt.table("Operations")
     table.add_column("Name", style="bold", no_wrap=True)
     table.add_column("Kind")
     for header in ("Qubits", "Qargs", "Median\nerror", "Best\nerror", "Worst\nerror"):
@@ -191,7 +288,7 @@ def _operations(s: CalibrationSummary) -> Group:
             *_errors(inst.error),
             "" if global_ else _count(inst.num_uncalibrated, "yellow"),
             "" if global_ else _count(inst.num_missing_error, "dim"),
-            _duration(inst.median_duration),
+            _fmt.duration(inst.median_duration),
             style="dim" if global_ else None,
         )
     return _with_note(table, "Usable entries only (operational, no faulty qubit; others shown "
@@ -199,14 +296,14 @@ def _operations(s: CalibrationSummary) -> Group:
 
 
 def _qubits(s: CalibrationSummary) -> Table:
-    table = _table(f"Qubits ({s.num_operational_qubits} operational)")
+    table = _fmt.table(f"Qubits ({s.num_operational_qubits} operational)")
     table.add_column("Quantity", style="bold")
     table.add_column("Median", justify="right")
     table.add_column("Best", justify="right")
     table.add_column("Worst", justify="right")
     table.add_row("Readout error", *_errors(s.readout_error))
-    table.add_row("T1", _micro(s.t1_median), "", "")
-    table.add_row("T2", _micro(s.t2_median), "", "")
+    table.add_row("T1", _fmt.micro(s.t1_median), "", "")
+    table.add_row("T2", _fmt.micro(s.t2_median), "", "")
     return table
 
 
@@ -229,7 +326,7 @@ def _best_qubits(s: CalibrationSummary) -> Group | Text:
     if not s.best_qubits:
         return Text("Best qubits: none ranked (needs readout and 1-qubit gate errors)",
                     style="italic")
-    table = _table(f"Best {len(s.best_qubits)} qubits")
+    table = _fmt.table(f"Best {len(s.best_qubits)} qubits")
     table.add_column("Qubit", justify="right", style="bold")
     table.add_column("Score", justify="right")
     table.add_column("Readout err", justify="right")
@@ -237,8 +334,8 @@ def _best_qubits(s: CalibrationSummary) -> Group | Text:
     table.add_column("T1", justify="right")
     table.add_column("T2", justify="right")
     for q in s.best_qubits:
-        table.add_row(str(q.qubit), _error(q.score), _error(q.readout_error),
-                      _error(q.gate_error), _micro(q.t1), _micro(q.t2))
+        table.add_row(str(q.qubit), _fmt.error(q.score), _fmt.error(q.readout_error),
+                      _fmt.error(q.gate_error), _fmt.micro(q.t1), _fmt.micro(q.t2))
     return _with_note(table, "score = readout error + mean error of the qubit's 1-qubit "
                              "gates (virtual ones, like rz, left out)")
 
@@ -246,57 +343,25 @@ def _best_qubits(s: CalibrationSummary) -> Group | Text:
 def _best_edges(s: CalibrationSummary) -> Group | Text:
     if not s.best_edges:
         return Text("Best edges: none ranked (needs 2-qubit gate errors)", style="italic")
-    table = _table(f"Best {len(s.best_edges)} edges")
+    table = _fmt.table(f"Best {len(s.best_edges)} edges")
     table.add_column("Qubits", justify="right", style="bold")
     table.add_column("Gate")
     table.add_column("Error", justify="right")
     table.add_column("Duration", justify="right")
     for e in s.best_edges:
-        table.add_row(f"{e.qubits[0]}-{e.qubits[1]}", e.gate, _error(e.error),
-                      _duration(e.duration))
+        table.add_row(f"{e.qubits[0]}-{e.qubits[1]}", e.gate, _fmt.error(e.error),
+                      _fmt.duration(e.duration))
     return _with_note(table, "each pair by its best 2-qubit gate, in either direction")
 
 
 # -- values --------------------------------------------------------------------------------
 
 
-def _time(moment: datetime | None, *, suffix: str = " UTC") -> str:
-    if moment is None:
-        return _MISSING
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S") + suffix
-
-
-def _error(p: float | None) -> str:
-    """A probability in compact scientific notation (``2.79e-3``), the way IBM shows errors."""
-    if p is None:
-        return _MISSING
-    if p in (0.0, 1.0):
-        return f"{p:g}"
-    mantissa, exponent = f"{p:.2e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
-
-
 def _errors(spread: Spread) -> tuple[str, str, str]:
-    worst = _error(spread.worst)
+    worst = _fmt.error(spread.worst)
     if spread.worst == 1.0:
         worst = f"[yellow]{worst}[/]"
-    return _error(spread.median), _error(spread.best), worst
-
-
-def _duration(seconds: float | None) -> str:
-    """Seconds as ns below a microsecond, else µs."""
-    if seconds is None:
-        return _MISSING
-    if seconds < 1e-6:
-        return f"{seconds * 1e9:.3g} ns"
-    return f"{seconds * 1e6:.3g} µs"
-
-
-def _micro(seconds: float | None) -> str:
-    """Seconds in µs with one decimal, the usual precision for T1 and T2."""
-    if seconds is None:
-        return _MISSING
-    return f"{seconds * 1e6:.1f} µs"
+    return _fmt.error(spread.median), _fmt.error(spread.best), worst
 
 
 def _count(n: int, style: str) -> str:

@@ -40,9 +40,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, TypeAlias
 
-from rich import box
 from rich.table import Table
 
+from . import _format as _fmt
 from .calibration import Calibration, GateCalibration, InstructionCalibration
 from .summary import UNCALIBRATED_ERROR
 
@@ -424,7 +424,6 @@ def _median(values: Iterable[float | None]) -> float | None:
 
 # -- rendering -----------------------------------------------------------------------------
 
-_MISSING = "n/a"
 _QUANTITY_NAMES = {
     "t1": "T1", "t2": "T2", "readout_error": "readout error", "error": "error",
     "duration": "duration", "operational": "operational", "present": "present",
@@ -455,16 +454,10 @@ def diff_tables(diff: CalibrationDiff, *, top: int | None = DEFAULT_TOP) -> list
     return tables
 
 
-def _table(title: str) -> Table:
-    """The house style of the CLI: left title, one rule under the header, tight columns."""
-    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
-                 collapse_padding=True, pad_edge=False, show_edge=False)
-
-
 def _summary_table(diff: CalibrationDiff) -> Table:
     old, new = diff.old, diff.new
     # the labels go in rows, not the title: rich wraps a title to the table's width
-    table = _table("Calibration diff")
+    table = _fmt.table("Calibration diff")
     table.add_column("", style="bold", no_wrap=True)
     table.add_column("Old", justify="right", no_wrap=True)
     table.add_column("New", justify="right", no_wrap=True)
@@ -473,7 +466,7 @@ def _summary_table(diff: CalibrationDiff) -> Table:
                   "" if diff.same_device else "[yellow]different device[/]")
     if old.vendor != new.vendor:
         table.add_row("Vendor", old.vendor, new.vendor, "")
-    table.add_row("Taken at", _time(old.taken_at), _time(new.taken_at), "")
+    table.add_row("Taken at", _fmt.when(old.taken_at), _fmt.when(new.taken_at), "")
     table.add_row("Qubits", str(old.num_qubits), str(new.num_qubits),
                   _count_change(old.num_qubits, new.num_qubits, higher_is_better=True))
     table.add_row("Faulty qubits", str(old.num_faulty_qubits), str(new.num_faulty_qubits),
@@ -510,7 +503,7 @@ def _change_table(title: str, changes: tuple[Change, ...], top: int | None,
     heading = f"{title} ({len(changes)})"
     if len(shown) < len(changes):
         heading = f"{title} ({len(changes)}, first {len(shown)} shown)"
-    table = _table(heading)
+    table = _fmt.table(heading)
     table.add_column("Item", style="bold", no_wrap=True)
     table.add_column("Quantity", no_wrap=True)
     table.add_column("Old", justify="right", no_wrap=True)
@@ -579,42 +572,13 @@ def _count_change(old: int, new: int, *, higher_is_better: bool) -> str:
 def _value(quantity: str, value: Value) -> str:
     """A value in human units: µs for T1/T2, ns for durations, 1.23e-3 for errors."""
     if value is None:
-        return _MISSING
+        return _fmt.MISSING
     if quantity == "present":
         return "yes" if value else "no"
     if quantity == "operational":
         return "ok" if value else "faulty"
     if quantity in ("t1", "t2"):
-        return _micro(value)
+        return _fmt.micro(value)
     if quantity == "duration":
-        return _duration(value)
-    return _error(value)
-
-
-def _error(p: float) -> str:
-    """A probability in compact scientific notation (``2.79e-3``), the way IBM shows errors."""
-    if p in (0.0, 1.0):
-        return f"{p:g}"
-    mantissa, exponent = f"{p:.2e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
-
-
-def _duration(seconds: float) -> str:
-    """Seconds as ns below a microsecond, else µs."""
-    if seconds < 1e-6:
-        return f"{seconds * 1e9:.3g} ns"
-    return f"{seconds * 1e6:.3g} µs"
-
-
-def _micro(seconds: float) -> str:
-    """Seconds in µs with one decimal, the usual precision for T1 and T2 of superconducting
-    qubits; trapped ions' seconds-long times in seconds."""
-    if seconds >= 1e-2:
-        return f"{seconds:.3g} s"
-    return f"{seconds * 1e6:.1f} µs"
-
-
-def _time(moment: datetime | None) -> str:
-    if moment is None:
-        return _MISSING
-    return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
+        return _fmt.duration(value)
+    return _fmt.error(value)

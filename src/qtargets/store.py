@@ -394,6 +394,12 @@ class CalibrationStore:
             ).fetchall()
         return {str(name): bytes(body) for name, body in rows}
 
+    def by_calibration_id(self, backend: str, calibration_id: str) -> Snapshot | None:
+        """The newest snapshot of ``backend`` saved under the vendor's ``calibration_id``."""
+        found = self._query("WHERE backend = ? AND calibration_id = ? ORDER BY id DESC LIMIT 1",
+                            (backend, calibration_id))
+        return found[0] if found else None
+
     def by_hash(self, digest: str) -> Snapshot | None:
         """The snapshot with that content hash (see :func:`content_hash`), if stored."""
         found = self._query("WHERE content_hash = ?", (digest,))

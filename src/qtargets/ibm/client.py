@@ -33,6 +33,7 @@ from .._flow import (
     Get,
     body_of,
     cache_key,
+    not_json,
     run_flow,
     run_flow_async,
     validators_of,
@@ -141,8 +142,14 @@ class _IBMBase:
             conf, props = yield [Get(conf_path, None, validators_of(c_conf)),
                                  Get(props_path, props_params, validators_of(c_props))]
         conf_body, props_body = body_of(conf, c_conf), body_of(props, c_props)
-        calibration = to_calibration(conf_body, props_body, source=props.url,
-                                     retrieved_at=now)
+        try:
+            calibration = to_calibration(conf_body, props_body, source=props.url,
+                                         retrieved_at=now)
+        except CalibrationError:
+            broken = not_json(props.url, [conf_body, props_body])
+            if broken is not None:
+                raise broken from None
+            raise
         if at is not None and calibration.taken_at is not None and (
                 calibration.taken_at > utc(at)):
             raise ApiError(f"GET {props.url} returned the calibration of "

@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from qiskit.transpiler import Target
 
 from .._exceptions import CalibrationError, warn
+from ..build import CONTROL_FLOW_OPERATIONS, build_target, standard_operations
 from ..calibration import (
     Calibration,
     GateCalibration,
@@ -29,7 +30,6 @@ from ..calibration import (
     parse_timestamp,
     utc,
 )
-from ..target import CONTROL_FLOW_OPERATIONS, build_target, standard_operations
 from ..units import DIMENSIONLESS_UNITS, FREQUENCY_UNITS, TIME_UNITS, Dimension
 from ._wire import (
     WireConfiguration,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..target import register_gate
+from ..build import register_gate
 from .client import AsyncIonQClient, IonQClient
 from .convert import Gateset, from_ionq, parse_characterization, to_calibration
 from .equivalences import add_equivalences

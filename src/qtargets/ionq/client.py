@@ -1,10 +1,25 @@
-"""IonQ REST API (v0.3) clients: :class:`IonQClient` and its async twin :class:`AsyncIonQClient`.
+"""IonQ REST API clients (v0.3 and v0.4): :class:`IonQClient` and its async twin
+:class:`AsyncIonQClient`.
 
-Both take the same arguments and share one configuration, so their behaviour cannot drift::
+Both take the same arguments and run the same request logic, so their behaviour cannot drift::
 
-    with IonQClient() as ionq:                      # key from IONQ_API_KEY
+    with IonQClient() as ionq:                      # key from IONQ_API_KEY, API v0.3
         cal = ionq.calibration("qpu.forte-1")       # the current characterization
         old = ionq.calibration("qpu.forte-1", at=datetime(2025, 5, 1, tzinfo=timezone.utc))
+
+    with IonQClient(base_url="https://api.ionq.co/v0.4") as ionq:   # same calls, API v0.4
+        if ionq.newest_characterization_id("qpu.forte-1") != last_seen_id:
+            cal = ionq.calibration("qpu.forte-1")
+
+The API version is the base URL's last path segment (``.../v0.3`` or ``.../v0.4``), or
+``api_version=`` for a URL that does not end in one (a proxy). What differs between versions
+stays inside this module:
+
+* v0.3 lists ``characterizations/backends/{backend}`` with ``start``/``end`` in Unix epoch
+  milliseconds, and serves the newest characterization at ``.../current``;
+* v0.4 lists ``backends/{backend}/characterizations`` with ``start``/``end`` as ISO 8601
+  date-times, finds one characterization by backend *and* id, and has no ``current``: the
+  newest is the first of the list (``limit=1``).
 
 Errors: see :mod:`qtargets._http` (``AuthenticationError``, ``NotFoundError``,
 ``RateLimitError``, ``ApiError``, ``NetworkError``). A 200 whose body is not JSON is an
@@ -14,14 +29,18 @@ is a :class:`~qtargets.CalibrationError` (the data layer's).
 
 from __future__ import annotations
 
+import json
 import os
-from datetime import datetime, timezone
-from typing import Any
-from urllib.parse import quote, urlencode
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal, TypeVar, cast, get_args
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
 from .._exceptions import CalibrationError
+from .._flow import Fetched
 from .._http import (
     ApiError,
     ApiKeyAuth,
@@ -32,21 +51,35 @@ from .._http import (
     NotFoundError,
 )
 from ..calibration import Calibration, utc
+from ..store import CalibrationStore
 from .convert import Gateset, to_calibration
 
-__all__ = ["DEFAULT_BASE_URL", "MAX_PAGE_SIZE", "AsyncIonQClient", "IonQClient"]
+__all__ = ["DEFAULT_BASE_URL", "MAX_PAGE_SIZE", "ApiVersion", "AsyncIonQClient", "IonQClient"]
 
-DEFAULT_BASE_URL = "https://api.ionq.co/v0.3"
+ApiVersion = Literal["v0.3", "v0.4"]
+API_ROOT = "https://api.ionq.co"
+DEFAULT_BASE_URL = f"{API_ROOT}/v0.3"
 API_KEY_ENV = "IONQ_API_KEY"
 BASE_URL_ENV = "QTARGETS_IONQ_API_URL"
-MAX_PAGE_SIZE = 10  # the v0.3 list endpoint's maximum ``limit``
+MAX_PAGE_SIZE = 10  # the list endpoint's maximum ``limit``, in v0.3 and v0.4
 # Never follow more pages than this: a server ignoring ``page`` must not loop us forever.
 MAX_PAGES = 1000
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_T = TypeVar("_T")
 
 
 def _epoch_ms(moment: datetime) -> int:
-    """v0.3 ``start``/``end`` are Unix epoch milliseconds; naive datetimes are UTC."""
-    return int(utc(moment).timestamp() * 1000)
+    """``moment`` in whole Unix epoch milliseconds (truncated, exact); naive means UTC."""
+    return (utc(moment) - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _iso_ms(epoch_ms: int) -> str:
+    """``epoch_ms`` as an ISO 8601 UTC date-time, milliseconds only when there are any."""
+    moment = _EPOCH + timedelta(milliseconds=epoch_ms)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond // 1000:03d}"
+    return text + "Z"
 
 
 def _characterization_date(payload: Any) -> float | None:
@@ -67,11 +100,51 @@ def _object(body: Any, url: str) -> dict[str, Any]:
     return body
 
 
-class _IonQBase:
-    """What the sync and async clients share: configuration, paths, and interpretation."""
+def _backend_list(body: Any) -> list[dict[str, Any]]:
+    return [b for b in body if isinstance(b, dict)] if isinstance(body, list) else []
 
-    def __init__(self, api_key: str | None, base_url: str | None, timeout: float,
-                 retries: int, backoff_base: float, backoff_max: float,
+
+def _api_version(base_url: str, requested: ApiVersion | None) -> ApiVersion:
+    """The API version ``base_url`` speaks: its last path segment, or ``requested``."""
+    known: tuple[ApiVersion, ...] = get_args(ApiVersion)
+    if requested is not None and requested not in known:
+        raise ValueError(f"api_version must be one of {', '.join(known)}, got {requested!r}")
+    segment = urlsplit(base_url).path.rstrip("/").rpartition("/")[2]
+    in_url = next((v for v in known if v == segment), None)
+    if requested is None:
+        if in_url is None:
+            raise ValueError(
+                f"cannot tell the IonQ API version from the base URL {base_url!r}: end it in "
+                f"/v0.3 or /v0.4, or pass api_version='v0.3' or 'v0.4'")
+        return in_url
+    if in_url is not None and in_url != requested:
+        raise ValueError(f"api_version={requested!r} contradicts the base URL {base_url!r}")
+    return requested
+
+
+@dataclass(frozen=True)
+class _Get:
+    """One GET a request flow asks its driver for; ``path`` is relative to the base URL."""
+
+    path: str
+    params: dict[str, int | str] = field(default_factory=dict)
+
+
+# A request flow yields the GETs it needs, is sent each decoded JSON body, and returns its
+# result. Every public method is one flow run by the sync or the async driver, so the two
+# clients share all logic and differ only in how they wait for a response.
+_Flow = Generator[_Get, Any, _T]
+
+
+class _IonQBase:
+    """What the sync and async clients share: configuration, paths, and every request flow."""
+
+    api_version: ApiVersion
+    """``"v0.3"`` or ``"v0.4"``: which IonQ API the base URL speaks."""
+
+    def __init__(self, api_key: str | None, base_url: str | None,
+                 api_version: ApiVersion | None,
+                 timeout: float, retries: int, backoff_base: float, backoff_max: float,
                  retry_after_max: float) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key:
@@ -79,39 +152,52 @@ class _IonQBase:
                 f"no IonQ API key: pass api_key=... or set the {API_KEY_ENV} environment "
                 f"variable")
         self._api_key = key
+        default = f"{API_ROOT}/{api_version}" if api_version is not None else DEFAULT_BASE_URL
         self.config = HttpConfig(
-            base_url=base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
+            base_url=base_url or os.environ.get(BASE_URL_ENV) or default,
             timeout=timeout, max_retries=retries, backoff_base=backoff_base,
             backoff_max=backoff_max, retry_after_max=retry_after_max)
+        self.api_version = _api_version(self.config.base_url, api_version)
         self._auth = ApiKeyAuth(key, "apiKey")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.config.base_url!r}, apiKey=***)"
 
-    @staticmethod
-    def _current_path(backend: str) -> str:
-        return f"characterizations/backends/{quote(backend, safe='')}/current"
+    # -- paths and parameters --------------------------------------------------------------
 
-    @staticmethod
-    def _by_id_path(characterization_id: str) -> str:
-        return f"characterizations/{quote(characterization_id, safe='')}"
+    def _url(self, get: _Get, *, query: bool = True) -> str:
+        url = f"{self.config.base_url}/{get.path}"
+        # ":" may stand in a query (RFC 3986), so v0.4's ISO times stay readable.
+        return f"{url}?{urlencode(get.params, safe=':')}" if query and get.params else url
 
-    @staticmethod
-    def _list_path(backend: str) -> str:
-        return f"characterizations/backends/{quote(backend, safe='')}"
+    @property
+    def _v03(self) -> bool:
+        return self.api_version == "v0.3"
 
-    @staticmethod
-    def _list_params(start: datetime | None, end: datetime | None, limit: int,
-                     page: int) -> dict[str, int]:
+    def _list_get(self, backend: str, limit: int, page: int, *, start_ms: int | None = None,
+                  end_ms: int | None = None) -> _Get:
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE} (the IonQ API's "
                              f"page size), got {limit!r}")
-        params = {"limit": limit, "page": page}
-        if start is not None:
-            params["start"] = _epoch_ms(start)
-        if end is not None:
-            params["end"] = _epoch_ms(end)
-        return params
+        name = quote(backend, safe="")
+        path = (f"characterizations/backends/{name}" if self._v03
+                else f"backends/{name}/characterizations")
+        params: dict[str, int | str] = {"limit": limit, "page": page}
+        for key, epoch_ms in (("start", start_ms), ("end", end_ms)):
+            if epoch_ms is not None:
+                params[key] = epoch_ms if self._v03 else _iso_ms(epoch_ms)
+        return _Get(path, params)
+
+    def _by_id_get(self, characterization_id: str, backend: str | None) -> _Get:
+        uuid = quote(characterization_id, safe="")
+        if self._v03:
+            return _Get(f"characterizations/{uuid}")
+        if backend is None:
+            raise ValueError("IonQ API v0.4 finds a characterization by backend and id: "
+                             "pass backend=...")
+        return _Get(f"backends/{quote(backend, safe='')}/characterizations/{uuid}")
+
+    # -- interpretation --------------------------------------------------------------------
 
     @staticmethod
     def _page_items(body: Any, path: str) -> list[dict[str, Any]]:
@@ -137,17 +223,6 @@ class _IonQBase:
         out.extend(new)
         return self._last_page(body, items, limit, bool(new))
 
-    @staticmethod
-    def _backend_list(body: Any) -> list[dict[str, Any]]:
-        return [b for b in body if isinstance(b, dict)] if isinstance(body, list) else []
-
-    def _time_travel(self, backend: str, at: datetime) -> tuple[str, dict[str, int]]:
-        # ``end`` is exclusive on the server; +1 ms keeps a characterization taken exactly at
-        # ``at`` (dates are whole seconds), and the result is checked against ``at`` anyway.
-        params = self._list_params(None, None, 1, 1)
-        params["end"] = _epoch_ms(at) + 1
-        return self._list_path(backend), params
-
     def _pick_at(self, body: Any, backend: str, at: datetime, url: str) -> dict[str, Any]:
         items = self._page_items(body, "characterizations")
         when = utc(at).timestamp()
@@ -165,22 +240,122 @@ class _IonQBase:
         return to_calibration(payload, gateset=gateset, source=source,
                               retrieved_at=datetime.now(timezone.utc))
 
+    # -- request flows, one per public method ----------------------------------------------
+
+    def _backends_flow(self) -> _Flow[list[dict[str, Any]]]:
+        return _backend_list((yield _Get("backends")))
+
+    def _current_flow(self, backend: str) -> _Flow[tuple[dict[str, Any], str]]:
+        """The newest characterization of ``backend`` and the URL it came from."""
+        if self._v03:
+            get = _Get(f"characterizations/backends/{quote(backend, safe='')}/current")
+            return _object((yield get), self._url(get)), self._url(get)
+        get = self._list_get(backend, 1, 1)
+        items = self._page_items((yield get), "characterizations")
+        if not items:
+            raise NotFoundError(f"no characterization of {backend} ({self._url(get)})",
+                                status=None, url=self._url(get, query=False))
+        return items[0], self._url(get)
+
+    def _characterization_flow(self, characterization_id: str,
+                               backend: str | None) -> _Flow[dict[str, Any]]:
+        get = self._by_id_get(characterization_id, backend)
+        payload = _object((yield get), self._url(get))
+        # v0.4 answers 404 for another backend's id; make v0.3 mean the same.
+        if backend is not None and payload.get("backend", backend) != backend:
+            raise NotFoundError(f"characterization {characterization_id} is of "
+                                f"{payload.get('backend')}, not {backend} ({self._url(get)})",
+                                status=None, url=self._url(get))
+        return payload
+
+    def _characterizations_flow(self, backend: str, start: datetime | None,
+                                end: datetime | None, limit: int
+                                ) -> _Flow[list[dict[str, Any]]]:
+        start_ms = None if start is None else _epoch_ms(start)
+        end_ms = None if end is None else _epoch_ms(end)
+        out: list[dict[str, Any]] = []
+        seen: set[Any] = set()
+        for page in range(1, MAX_PAGES + 1):
+            get = self._list_get(backend, limit, page, start_ms=start_ms, end_ms=end_ms)
+            if self._add_page((yield get), limit, out, seen):
+                break
+        return out
+
+    def _calibration_flow(self, backend: str, at: datetime | None,
+                          gateset: Gateset) -> _Flow[Calibration]:
+        if at is None:
+            payload, source = yield from self._current_flow(backend)
+            return self._convert(payload, gateset, source)
+        # ``end`` is exclusive on the server; +1 ms keeps a characterization taken exactly at
+        # ``at`` (dates are whole seconds), and the result is checked against ``at`` anyway.
+        get = self._list_get(backend, 1, 1, end_ms=_epoch_ms(at) + 1)
+        source = self._url(get)
+        return self._convert(self._pick_at((yield get), backend, at, source), gateset, source)
+
+    def _fetch_flow(self, backend: str, at: datetime | None,
+                    store: CalibrationStore | None) -> _Flow[Fetched]:
+        """The native calibration, saved to ``store``; unchanged costs one request.
+
+        IonQ documents no ETags, so the cheap check is the characterization id: when the
+        store already holds the one the API calls current (or in force at ``at``), it is
+        returned from the store without converting or writing anything.
+        """
+        if at is None:
+            payload, source = yield from self._current_flow(backend)
+        else:
+            get = self._list_get(backend, 1, 1, end_ms=_epoch_ms(at) + 1)
+            source = self._url(get)
+            payload = self._pick_at((yield get), backend, at, source)
+        ident = payload.get("id")
+        ident = ident if isinstance(ident, str) and ident else None
+        if store is not None and ident is not None:
+            known = store.by_calibration_id(backend, ident)
+            if known is not None:
+                return Fetched(store.load(known), known, not_modified=True)
+        calibration = self._convert(payload, "native", source)
+        if store is None:
+            return Fetched(calibration, None, not_modified=False)
+        # The body as decoded and re-encoded (key order kept): the HTTP layer hands flows JSON.
+        raw = json.dumps(payload, separators=(",", ":")).encode()
+        snapshot = store.save(calibration, raw={"characterization": raw}, calibration_id=ident)
+        return Fetched(calibration, snapshot, not_modified=False)
+
+    def _newest_id_flow(self, backend: str) -> _Flow[str | None]:
+        if not self._v03:
+            entries = _backend_list((yield _Get("backends")))
+            entry = next((e for e in entries if e.get("backend") == backend), {})
+            named = entry.get("characterization_id")
+            if isinstance(named, str) and named:
+                return named
+        get = self._list_get(backend, 1, 1)
+        items = self._page_items((yield get), "characterizations")
+        if not items:
+            return None
+        newest = items[0].get("id")
+        if not isinstance(newest, str) or not newest:
+            raise CalibrationError("characterizations[0].id", "expected a non-empty string",
+                                   newest)
+        return newest
+
 
 class IonQClient(_IonQBase):
-    """Synchronous IonQ v0.3 client (``httpx.Client``); use as a context manager or close().
+    """Synchronous IonQ client (``httpx.Client``); use as a context manager or close().
 
     ``api_key`` defaults to ``$IONQ_API_KEY``, ``base_url`` to ``$QTARGETS_IONQ_API_URL`` or
-    ``https://api.ionq.co/v0.3``. ``timeout`` is per request, in seconds; ``retries`` is the
-    number of extra attempts on transient failures. ``transport`` is for tests
-    (``httpx.MockTransport``).
+    ``https://api.ionq.co/v0.3`` (``.../v0.4`` with ``api_version="v0.4"``). The API version
+    is the base URL's last path segment; ``api_version`` names it for a URL that does not end
+    in one, and must agree with one that does (else ``ValueError``, before any request).
+    ``timeout`` is per request, in seconds; ``retries`` is the number of extra attempts on
+    transient failures. ``transport`` is for tests (``httpx.MockTransport``).
     """
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None, *,
-                 timeout: float = 30.0, retries: int = 3, backoff_base: float = 0.5,
-                 backoff_max: float = 8.0, retry_after_max: float = 30.0,
+                 api_version: ApiVersion | None = None, timeout: float = 30.0,
+                 retries: int = 3, backoff_base: float = 0.5, backoff_max: float = 8.0,
+                 retry_after_max: float = 30.0,
                  transport: httpx.BaseTransport | None = None) -> None:
-        super().__init__(api_key, base_url, timeout, retries, backoff_base, backoff_max,
-                         retry_after_max)
+        super().__init__(api_key, base_url, api_version, timeout, retries, backoff_base,
+                         backoff_max, retry_after_max)
         self._http = HttpClient(self.config, self._auth, secrets=(self._api_key,),
                                 transport=transport)
 
@@ -193,19 +368,32 @@ class IonQClient(_IonQBase):
     def close(self) -> None:
         self._http.close()
 
+    def _run(self, flow: _Flow[_T]) -> _T:
+        body: Any = None
+        while True:
+            try:
+                get = flow.send(body)
+            except StopIteration as done:
+                return cast(_T, done.value)
+            body = self._http.get_json(get.path, get.params or None)
+
     def backends(self) -> list[dict[str, Any]]:
-        """Every backend the key can see, as IonQ describes it."""
-        return self._backend_list(self._http.get_json("backends"))
+        """Every backend the key can see, as IonQ describes it (the shape differs by version)."""
+        return self._run(self._backends_flow())
 
     def current_characterization(self, backend: str) -> dict[str, Any]:
-        """The newest characterization of ``backend``, raw."""
-        path = self._current_path(backend)
-        return _object(self._http.get_json(path), self._http.url(path))
+        """The newest characterization of ``backend``, raw (``NotFoundError`` if none)."""
+        payload, _ = self._run(self._current_flow(backend))
+        return payload
 
-    def characterization(self, characterization_id: str) -> dict[str, Any]:
-        """One characterization by its id, raw."""
-        path = self._by_id_path(characterization_id)
-        return _object(self._http.get_json(path), self._http.url(path))
+    def characterization(self, characterization_id: str,
+                         backend: str | None = None) -> dict[str, Any]:
+        """One characterization by its id, raw.
+
+        v0.4 needs ``backend`` (``ValueError`` without it, before any request); in v0.3 it is
+        optional, and an id of another backend is a ``NotFoundError`` in both versions.
+        """
+        return self._run(self._characterization_flow(characterization_id, backend))
 
     def characterizations(self, backend: str, start: datetime | None = None,
                           end: datetime | None = None, limit: int = MAX_PAGE_SIZE
@@ -215,26 +403,29 @@ class IonQClient(_IonQBase):
         ``limit`` is the page size (1-10, the API's maximum; anything else is a
         ``ValueError`` before any request); all pages are followed. Naive datetimes are UTC.
         """
-        out: list[dict[str, Any]] = []
-        seen: set[Any] = set()
-        path = self._list_path(backend)
-        for page in range(1, MAX_PAGES + 1):
-            body = self._http.get_json(path, self._list_params(start, end, limit, page))
-            if self._add_page(body, limit, out, seen):
-                break
-        return out
+        return self._run(self._characterizations_flow(backend, start, end, limit))
 
     def calibration(self, backend: str, at: datetime | None = None,
                     gateset: Gateset = "native") -> Calibration:
         """The neutral calibration of ``backend``: current, or the newest taken at or before
         ``at`` (never a newer one; naive ``at`` is UTC). ``provenance.source`` is the URL."""
-        if at is None:
-            path = self._current_path(backend)
-            return self._convert(self._http.get_json(path), gateset, self._http.url(path))
-        path, params = self._time_travel(backend, at)
-        url = f"{self._http.url(path)}?{urlencode(params)}"
-        payload = self._pick_at(self._http.get_json(path, params), backend, at, url)
-        return self._convert(payload, gateset, url)
+        return self._run(self._calibration_flow(backend, at, gateset))
+
+    def fetch(self, backend: str, at: datetime | None = None,
+              store: CalibrationStore | None = None) -> Fetched:
+        """The native calibration of ``backend`` now, or in force at ``at`` (never newer),
+        saved to ``store``; with a store, an unchanged one costs one request and a read."""
+        return self._run(self._fetch_flow(backend, at, store))
+
+    def newest_characterization_id(self, backend: str) -> str | None:
+        """The id of ``backend``'s newest characterization (None if it has none), to tell
+        cheaply whether anything changed since a characterization you already hold.
+
+        Costs one request: v0.3 lists one characterization; v0.4 reads ``/backends``, and
+        only if that names no ``characterization_id`` for ``backend`` lists one as well (a
+        second request).
+        """
+        return self._run(self._newest_id_flow(backend))
 
 
 class AsyncIonQClient(_IonQBase):
@@ -244,11 +435,12 @@ class AsyncIonQClient(_IonQBase):
     """
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None, *,
-                 timeout: float = 30.0, retries: int = 3, backoff_base: float = 0.5,
-                 backoff_max: float = 8.0, retry_after_max: float = 30.0,
+                 api_version: ApiVersion | None = None, timeout: float = 30.0,
+                 retries: int = 3, backoff_base: float = 0.5, backoff_max: float = 8.0,
+                 retry_after_max: float = 30.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
-        super().__init__(api_key, base_url, timeout, retries, backoff_base, backoff_max,
-                         retry_after_max)
+        super().__init__(api_key, base_url, api_version, timeout, retries, backoff_base,
+                         backoff_max, retry_after_max)
         self._http = AsyncHttpClient(self.config, self._auth, secrets=(self._api_key,),
                                      transport=transport)
 
@@ -261,41 +453,45 @@ class AsyncIonQClient(_IonQBase):
     async def close(self) -> None:
         await self._http.aclose()
 
+    async def _run(self, flow: _Flow[_T]) -> _T:
+        body: Any = None
+        while True:
+            try:
+                get = flow.send(body)
+            except StopIteration as done:
+                return cast(_T, done.value)
+            body = await self._http.get_json(get.path, get.params or None)
+
     async def backends(self) -> list[dict[str, Any]]:
         """See :meth:`IonQClient.backends`."""
-        return self._backend_list(await self._http.get_json("backends"))
+        return await self._run(self._backends_flow())
 
     async def current_characterization(self, backend: str) -> dict[str, Any]:
         """See :meth:`IonQClient.current_characterization`."""
-        path = self._current_path(backend)
-        return _object(await self._http.get_json(path), self._http.url(path))
+        payload, _ = await self._run(self._current_flow(backend))
+        return payload
 
-    async def characterization(self, characterization_id: str) -> dict[str, Any]:
+    async def characterization(self, characterization_id: str,
+                               backend: str | None = None) -> dict[str, Any]:
         """See :meth:`IonQClient.characterization`."""
-        path = self._by_id_path(characterization_id)
-        return _object(await self._http.get_json(path), self._http.url(path))
+        return await self._run(self._characterization_flow(characterization_id, backend))
 
     async def characterizations(self, backend: str, start: datetime | None = None,
                                 end: datetime | None = None, limit: int = MAX_PAGE_SIZE
                                 ) -> list[dict[str, Any]]:
         """See :meth:`IonQClient.characterizations`."""
-        out: list[dict[str, Any]] = []
-        seen: set[Any] = set()
-        path = self._list_path(backend)
-        for page in range(1, MAX_PAGES + 1):
-            body = await self._http.get_json(path, self._list_params(start, end, limit, page))
-            if self._add_page(body, limit, out, seen):
-                break
-        return out
+        return await self._run(self._characterizations_flow(backend, start, end, limit))
 
     async def calibration(self, backend: str, at: datetime | None = None,
                           gateset: Gateset = "native") -> Calibration:
         """See :meth:`IonQClient.calibration`."""
-        if at is None:
-            path = self._current_path(backend)
-            return self._convert(await self._http.get_json(path), gateset,
-                                 self._http.url(path))
-        path, params = self._time_travel(backend, at)
-        url = f"{self._http.url(path)}?{urlencode(params)}"
-        payload = self._pick_at(await self._http.get_json(path, params), backend, at, url)
-        return self._convert(payload, gateset, url)
+        return await self._run(self._calibration_flow(backend, at, gateset))
+
+    async def fetch(self, backend: str, at: datetime | None = None,
+                    store: CalibrationStore | None = None) -> Fetched:
+        """See :meth:`IonQClient.fetch`."""
+        return await self._run(self._fetch_flow(backend, at, store))
+
+    async def newest_characterization_id(self, backend: str) -> str | None:
+        """See :meth:`IonQClient.newest_characterization_id` (one request)."""
+        return await self._run(self._newest_id_flow(backend))

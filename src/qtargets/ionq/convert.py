@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from qiskit.transpiler import Target
 
 from .._exceptions import CalibrationError
+from ..build import build_target, standard_operations
 from ..calibration import (
     Calibration,
     GateCalibration,
@@ -28,7 +29,6 @@ from ..calibration import (
     parse_timestamp,
     utc,
 )
-from ..target import build_target, standard_operations
 from .families import TwoQubitGate, family_of
 from .models import (
     Characterization,
