@@ -34,7 +34,8 @@ def suite(pytester: pytest.Pytester) -> Iterator[tuple[pytest.Pytester, str]]:
 
 @pytest.mark.shows_canary
 @pytest.mark.parametrize(("body", "where"), [
-    ("import logging; logging.getLogger('qtargets.http').debug('key %s', KEY)", "captured log call"),
+    ("import logging; logging.getLogger('qtargets.http').debug('key %s', KEY)",
+     "captured log call"),
     ("print('token', KEY)", "Captured stdout call"),
     ("raise RuntimeError(KEY)", "the error report"),
 ])
