@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -55,16 +55,18 @@ async def run_flow_async(http: AsyncHttpClient, flow: Flow[_T]) -> _T:
     try:
         batch = next(flow)
         while True:
-            batch = flow.send(await _gather(http, batch))
+            batch = flow.send(await gather_all(
+                [http.get(g.path, g.params, g.validators) for g in batch]))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
     finally:
         flow.close()
 
 
-async def _gather(http: AsyncHttpClient, batch: Sequence[Get]) -> list[HttpResult]:
-    """All of ``batch`` concurrently; when one fails, the others are cancelled, not leaked."""
-    tasks = [asyncio.ensure_future(http.get(g.path, g.params, g.validators)) for g in batch]
+async def gather_all(coroutines: Sequence[Coroutine[Any, Any, _T]]) -> list[_T]:
+    """All of ``coroutines`` concurrently; when one fails, the others are cancelled, not
+    leaked (``asyncio.gather`` alone would leave them running)."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
     try:
         return list(await asyncio.gather(*tasks))
     except BaseException:

@@ -27,7 +27,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -44,7 +44,7 @@ from ._exceptions import (
     UnknownBackendError,
     warn,
 )
-from ._flow import Fetched
+from ._flow import Fetched, gather_all
 from .build import build_target
 from .bundled import bundled_backends, load_calibration
 from .calibration import Calibration, utc
@@ -262,7 +262,7 @@ async def acalibrations(names: Iterable[str], at: When = None, *, live: bool | N
     try:
         async with AsyncExitStack() as stack:
             clients = _Clients(stack, timeout, retries)
-            results = await _gather(
+            results = await gather_all(
                 [_fetch_one(name, when, live, opened, clients) for name in unique])
     finally:
         if opened is not None and not isinstance(store, CalibrationStore):
@@ -277,17 +277,6 @@ def _open_store_for_live(store: StoreArg) -> CalibrationStore | None:
         if store is None or store is True:  # the default location is a convenience
             warn(f"calibration store unusable, continuing without it: {exc}")
             return None
-        raise
-
-
-async def _gather(coroutines: list[Coroutine[Any, Any, _T]]) -> list[_T]:
-    tasks = [asyncio.ensure_future(c) for c in coroutines]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         raise
 
 
@@ -384,7 +373,7 @@ def fetch(names: Iterable[str], at: When = None, *, store: StoreArg = None,
                 fetched: Fetched = await client.fetch(name, when, opened)
                 return fetched
 
-            return await _gather([one(name) for name in unique])
+            return await gather_all([one(name) for name in unique])
 
     opened = open_store(store)
     try:
@@ -484,7 +473,7 @@ def devices(*, store: StoreArg = None, timeout: float = 30.0,
                 rows = await client.backends()
                 return [_device(vendor, row, opened) for row in rows]
 
-            return await _gather([of(vendor) for vendor in vendors])
+            return await gather_all([of(vendor) for vendor in vendors])
 
     try:
         return [device for group in _run(main()) for device in group]
