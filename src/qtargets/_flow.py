@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 from collections.abc import Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from ._exceptions import ApiError
-from ._http import AsyncHttpClient, HttpClient, HttpResult, Validators
+from ._http import AsyncHttpClient, HttpClient, HttpResult, Validators, decode_json
 from .calibration import Calibration
 from .store import CachedResponse, Snapshot
 
@@ -124,9 +123,7 @@ def not_json(url: str, bodies: Sequence[bytes]) -> ApiError | None:
     """
     for body in bodies:
         try:
-            json.loads(body)
-        except ValueError:
-            excerpt = " ".join(body[:200].decode("utf-8", "replace").split())
-            return ApiError(f"GET {url} answered with a body that is not JSON: {excerpt}",
-                            status=200, url=url, body=excerpt)
+            decode_json(HttpResult(url, body, Validators()))
+        except ApiError as exc:
+            return exc
     return None

@@ -23,12 +23,11 @@ result is the calibration in force at that instant (naive datetimes and bare dat
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import threading
-from collections.abc import Awaitable, Callable, Iterable
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal, TypeVar
@@ -51,7 +50,6 @@ from .calibration import Calibration, utc
 from .ibm.account import KEY_ENVS, default_account_file
 from .ibm.client import AsyncIBMClient, IBMClient
 from .ionq.client import API_KEY_ENV, AsyncIonQClient, IonQClient
-from .ionq.convert import to_calibration as ionq_to_calibration
 from .ionq.families import family_of
 from .store import CalibrationStore, Snapshot, StoreError
 
@@ -258,26 +256,34 @@ async def acalibrations(names: Iterable[str], at: When = None, *, live: bool | N
     for name in unique:
         vendor_of(name)  # fail fast on a name no vendor serves
     when = parse_when(at)
-    opened = _open_store_for_live(store)
-    try:
+    with _store_in_use(store) as opened:
         async with AsyncExitStack() as stack:
             clients = _Clients(stack, timeout, retries)
             results = await gather_all(
                 [_fetch_one(name, when, live, opened, clients) for name in unique])
-    finally:
-        if opened is not None and not isinstance(store, CalibrationStore):
-            opened.close()
     return dict(zip(unique, results, strict=True))
 
 
-def _open_store_for_live(store: StoreArg) -> CalibrationStore | None:
+@contextmanager
+def _store_in_use(store: StoreArg, *, required: bool = False
+                  ) -> Iterator[CalibrationStore | None]:
+    """The store ``store`` names, closed afterwards unless the caller passed it open.
+
+    An unusable default store is a warning (live fetching works without one) unless
+    ``required``; a store the caller named must work.
+    """
     try:
-        return open_store(store)
+        opened = open_store(store)
     except StoreError as exc:
-        if store is None or store is True:  # the default location is a convenience
-            warn(f"calibration store unusable, continuing without it: {exc}")
-            return None
-        raise
+        if required or store not in (None, True):
+            raise
+        warn(f"calibration store unusable, continuing without it: {exc}")
+        opened = None
+    try:
+        yield opened
+    finally:
+        if opened is not None and not isinstance(store, CalibrationStore):
+            opened.close()
 
 
 def _run(awaitable: Awaitable[_T]) -> _T:
@@ -364,7 +370,7 @@ def fetch(names: Iterable[str], at: When = None, *, store: StoreArg = None,
     unique = list(dict.fromkeys(names))
     when = parse_when(at)
 
-    async def main() -> list[Fetched]:
+    async def main(opened: CalibrationStore | None) -> list[Fetched]:
         async with AsyncExitStack() as stack:
             clients = _Clients(stack, timeout, retries)
 
@@ -375,12 +381,8 @@ def fetch(names: Iterable[str], at: When = None, *, store: StoreArg = None,
 
             return await gather_all([one(name) for name in unique])
 
-    opened = open_store(store)
-    try:
-        return dict(zip(unique, _run(main()), strict=True))
-    finally:
-        if opened is not None and not isinstance(store, CalibrationStore):
-            opened.close()
+    with _store_in_use(store, required=True) as opened:
+        return dict(zip(unique, _run(main(opened)), strict=True))
 
 
 Progress = Callable[[float, int], None]
@@ -399,16 +401,15 @@ def history(name: str, since: When, until: When = None, *, store: StoreArg = Non
     if start is None or start > end:
         raise QTargetsError(f"since must be a time before until, got since={since!r}, "
                             f"until={until!r}")
-    opened = open_store(store)
-    if opened is None:
-        raise QTargetsError("history needs a store to download into (store=False given)")
     span = max((end - start).total_seconds(), 1.0)
 
     def report(oldest: datetime, count: int) -> None:
         if progress is not None:
             progress(min(1.0, (end - max(oldest, start)).total_seconds() / span), count)
 
-    try:
+    with _store_in_use(store, required=True) as opened:
+        if opened is None:
+            raise QTargetsError("history needs a store to download into (store=False given)")
         if vendor_of(name) == "ibm":
             with IBMClient(timeout=timeout, retries=retries) as ibm:
                 cursor = end
@@ -424,20 +425,12 @@ def history(name: str, since: When, until: When = None, *, store: StoreArg = Non
         else:
             with IonQClient(timeout=timeout, retries=retries) as ionq:
                 found = ionq.characterizations(name, start, end + timedelta(milliseconds=1))
+                source = f"{ionq.config.base_url}/characterizations ({name})"
                 for count, payload in enumerate(found, 1):
-                    cal = ionq_to_calibration(payload, source=f"{ionq.config.base_url}/"
-                                              f"characterizations ({name})",
-                                              retrieved_at=datetime.now(timezone.utc))
-                    raw = json.dumps(payload, separators=(",", ":")).encode()
-                    ident = payload.get("id")
-                    opened.save(cal, raw={"characterization": raw},
-                                calibration_id=ident if isinstance(ident, str) else None)
-                    report(cal.taken_at or start, count)
+                    _, snapshot = ionq.save_characterization(payload, opened, source)
+                    report(snapshot.taken_at or start, count)
         report(start, 0)
         return opened.history(name, start, end)
-    finally:
-        if not isinstance(store, CalibrationStore):
-            opened.close()
 
 
 MAX_HISTORY_STEPS = 100_000
@@ -462,9 +455,8 @@ def devices(*, store: StoreArg = None, timeout: float = 30.0,
     """The devices of every configured vendor (see :func:`configured_vendors`), fetched
     concurrently; the last calibration is IonQ's own figure, and for IBM the newest stored."""
     vendors = configured_vendors()
-    opened = _open_store_for_live(store)
 
-    async def main() -> list[list[Device]]:
+    async def main(opened: CalibrationStore | None) -> list[list[Device]]:
         async with AsyncExitStack() as stack:
             clients = _Clients(stack, timeout, retries)
 
@@ -475,11 +467,8 @@ def devices(*, store: StoreArg = None, timeout: float = 30.0,
 
             return await gather_all([of(vendor) for vendor in vendors])
 
-    try:
-        return [device for group in _run(main()) for device in group]
-    finally:
-        if opened is not None and not isinstance(store, CalibrationStore):
-            opened.close()
+    with _store_in_use(store) as opened:
+        return [device for group in _run(main(opened)) for device in group]
 
 
 def _device(vendor: Vendor, row: dict[str, Any], store: CalibrationStore | None) -> Device:

@@ -38,7 +38,7 @@ from .._flow import (
     run_flow_async,
     validators_of,
 )
-from .._http import AsyncHttpClient, HttpClient, HttpConfig
+from .._http import AsyncHttpClient, HttpClient, HttpConfig, Validators
 from ..calibration import Calibration, utc
 from ..store import CalibrationStore
 from .account import IBMAccount, resolve_account
@@ -159,11 +159,12 @@ class _IBMBase:
             return Fetched(calibration, None, not_modified=False)
         snapshot = store.save(calibration, raw={"configuration": conf_body,
                                                 "properties": props_body})
-        store.remember_response(conf_key, conf_body, etag=conf.validators.etag or (
-            c_conf.etag if conf.not_modified and c_conf else None),
-            last_modified=conf.validators.last_modified or (
-                c_conf.last_modified if conf.not_modified and c_conf else None),
-            checked_at=now)
+        kept = conf.validators
+        if conf.not_modified and c_conf is not None:  # a 304 need not repeat the validators
+            kept = Validators(kept.etag or c_conf.etag,
+                              kept.last_modified or c_conf.last_modified)
+        store.remember_response(conf_key, conf_body, etag=kept.etag,
+                                last_modified=kept.last_modified, checked_at=now)
         if props.validators:
             store.remember_response(props_key, props_body, etag=props.validators.etag,
                                     last_modified=props.validators.last_modified,

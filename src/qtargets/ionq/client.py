@@ -51,7 +51,7 @@ from .._http import (
     NotFoundError,
 )
 from ..calibration import Calibration, utc
-from ..store import CalibrationStore
+from ..store import CalibrationStore, Snapshot
 from .convert import Gateset, to_calibration
 
 __all__ = ["DEFAULT_BASE_URL", "MAX_PAGE_SIZE", "ApiVersion", "AsyncIonQClient", "IonQClient"]
@@ -312,13 +312,21 @@ class _IonQBase:
             known = store.by_calibration_id(backend, ident)
             if known is not None:
                 return Fetched(store.load(known), known, not_modified=True)
-        calibration = self._convert(payload, "native", source)
         if store is None:
-            return Fetched(calibration, None, not_modified=False)
+            return Fetched(self._convert(payload, "native", source), None, not_modified=False)
+        calibration, snapshot = self.save_characterization(payload, store, source)
+        return Fetched(calibration, snapshot, not_modified=False)
+
+    def save_characterization(self, payload: dict[str, Any], store: CalibrationStore,
+                              source: str) -> tuple[Calibration, Snapshot]:
+        """Convert a raw characterization (native gateset) and save it under its id."""
+        calibration = self._convert(payload, "native", source)
+        ident = payload.get("id")
         # The body as decoded and re-encoded (key order kept): the HTTP layer hands flows JSON.
         raw = json.dumps(payload, separators=(",", ":")).encode()
-        snapshot = store.save(calibration, raw={"characterization": raw}, calibration_id=ident)
-        return Fetched(calibration, snapshot, not_modified=False)
+        return calibration, store.save(
+            calibration, raw={"characterization": raw},
+            calibration_id=ident if isinstance(ident, str) and ident else None)
 
     def _newest_id_flow(self, backend: str) -> _Flow[str | None]:
         if not self._v03:
