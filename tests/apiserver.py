@@ -491,6 +491,14 @@ class FakeVendorServer:
         with self._lock:
             self._tokens.clear()
 
+    def client_environment(self) -> dict[str, str]:
+        """The environment a user sets for live calibrations, pointing at this server."""
+        return {
+            "QISKIT_IBM_TOKEN": self.ibm_api_key, "QISKIT_IBM_INSTANCE": self.service_crn,
+            "QTARGETS_IBM_API_URL": self.ibm_url, "QTARGETS_IBM_IAM_URL": self.iam_url,
+            "IONQ_API_KEY": self.ionq_api_key, "QTARGETS_IONQ_API_URL": self.ionq_v03_url,
+        }
+
     def ibm_headers(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}", "Service-CRN": self.service_crn}
 

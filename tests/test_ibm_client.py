@@ -8,8 +8,6 @@ without any network.
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import json
 import threading
 import time
@@ -22,6 +20,7 @@ import pytest
 
 import qtargets
 from apiserver import FakeVendorServer, Fault
+from blocking import Blocking
 from qtargets import (
     ApiError,
     AuthenticationError,
@@ -41,28 +40,6 @@ TOKEN = r"/identity/token$"
 FAST: dict[str, Any] = {"timeout": 2.0, "retries": 3, "backoff_base": 0.01, "backoff_max": 0.05,
                         "retry_after_max": 0.3}
 CLIENTS = ("sync", "async")
-
-
-class Blocking:
-    """An :class:`AsyncIBMClient` called like the sync one, on an event loop of its own."""
-
-    def __init__(self, client: AsyncIBMClient) -> None:
-        self.client = client
-        self.loop = asyncio.new_event_loop()
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.client, name)
-        if not inspect.iscoroutinefunction(attr):
-            return attr
-
-        @functools.wraps(attr)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self.loop.run_until_complete(attr(*args, **kwargs))
-        return call
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.client.close())
-        self.loop.close()
 
 
 @pytest.fixture(scope="module")

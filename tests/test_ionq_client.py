@@ -8,8 +8,6 @@ HTTP layer under both versions copes with faults, and the secrets rules, are run
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import logging
 import re
 import time
@@ -22,6 +20,7 @@ import pytest
 
 import qtargets
 from apiserver import IONQ_NEWEST, FakeVendorServer, Fault, _ionq_v04
+from blocking import Blocking
 from qtargets._http import (
     ApiError,
     ApiKeyAuth,
@@ -61,29 +60,6 @@ class Client(Protocol):
                     gateset: Any = "native") -> qtargets.Calibration: ...
     def newest_characterization_id(self, backend: str) -> str | None: ...
     def close(self) -> None: ...
-
-
-class Blocking:
-    """An :class:`AsyncIonQClient` called like the sync one, on an event loop of its own."""
-
-    def __init__(self, client: AsyncIonQClient) -> None:
-        self.client = client
-        self.loop = asyncio.new_event_loop()
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.client, name)
-        if not inspect.iscoroutinefunction(attr):
-            return attr
-
-        @functools.wraps(attr)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self.loop.run_until_complete(attr(*args, **kwargs))
-
-        return call
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.client.close())
-        self.loop.close()
 
 
 Connect = Callable[..., Client]

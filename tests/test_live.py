@@ -45,12 +45,8 @@ def server() -> Iterator[FakeVendorServer]:
 def online(server: FakeVendorServer, monkeypatch: pytest.MonkeyPatch) -> FakeVendorServer:
     """Credentials for both vendors in the environment, pointing at the loopback server."""
     server.clear_faults()
-    monkeypatch.setenv("QISKIT_IBM_TOKEN", server.ibm_api_key)
-    monkeypatch.setenv("QISKIT_IBM_INSTANCE", server.service_crn)
-    monkeypatch.setenv("QTARGETS_IBM_API_URL", server.ibm_url)
-    monkeypatch.setenv("QTARGETS_IBM_IAM_URL", server.iam_url)
-    monkeypatch.setenv("IONQ_API_KEY", server.ionq_api_key)
-    monkeypatch.setenv("QTARGETS_IONQ_API_URL", server.ionq_v03_url)
+    for name, value in server.client_environment().items():
+        monkeypatch.setenv(name, value)
     return server
 
 
