@@ -44,6 +44,7 @@ BACKENDS = ("fez", "torino", "kyiv", "sherbrooke", "brisbane", "osaka", "kyoto",
 def serve(conn: Connection, key: str, latency: float) -> None:
     """The fake server, in a process of its own: sharing the benchmark's GIL would make its
     threads stall the client's CPU work and distort both sides."""
+    sys.setswitchinterval(0.0005)
     with FakeVendorServer(ibm_backends=BACKENDS, default_latency=latency,
                           ibm_api_key=key) as server:
         conn.send((server.ibm_url, server.iam_url, server.service_crn))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import email.utils
+import functools
 import hashlib
 import json
 import random
@@ -177,7 +178,7 @@ class _Document:
     def of(cls, payload: Any, last_modified: datetime) -> _Document:
         return cls(json.dumps(payload, separators=(",", ":")).encode(), last_modified)
 
-    @property
+    @functools.cached_property
     def etag(self) -> str:
         return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
 
@@ -195,6 +196,16 @@ class _IBMBackend:
     conf: dict[str, Any]
     versions: list[_PropertiesVersion]  # newest first
     status: dict[str, Any]
+    _conf_document: tuple[dict[str, Any], _Document] | None = None
+
+    def conf_document(self) -> _Document:
+        """The configuration, encoded once per (conf object, properties version); tests
+        replace ``conf`` to serve something else."""
+        last_update = self.versions[0].last_update
+        cached = self._conf_document
+        if cached is None or cached[0] is not self.conf or cached[1].last_modified != last_update:
+            cached = self._conf_document = (self.conf, _Document.of(self.conf, last_update))
+        return cached[1]
 
     def add_properties(self, props: Mapping[str, Any]) -> str:
         last_update = _parse_datetime(str(props["last_update_date"]))
@@ -620,8 +631,7 @@ class FakeVendorServer:
         if calibration_id is not None and all(
                 v.calibration_id != calibration_id for v in backend.versions):
             raise _ibm_error(404, f"Calibration {calibration_id} not found", 1212)
-        return _Result(_Document.of(backend.conf, backend.versions[0].last_update),
-                       cacheable=True)
+        return _Result(backend.conf_document(), cacheable=True)
 
     def _ibm_properties(self, *, id: str, headers: Mapping[str, str],
                         query: dict[str, list[str]], **_: Any) -> _Result:

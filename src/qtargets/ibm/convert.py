@@ -268,22 +268,26 @@ def _where(
     n = conf.n_qubits
     qargs: dict[str, dict[tuple[int, ...], GateCalibration] | None] = dict.fromkeys(shapes)
     if props is not None:
+        # name -> (width, its qargs dict); measure's numbers come from the readout data below.
+        slots = {name: (shape[1], {}) for name, shape in shapes.items()
+                 if shape[0] != "control_flow" and name != "measure"}
+        make = tuple.__new__  # GateCalibration(...) without its Python-level __new__
         for gi, gate_props in enumerate(props.gates):
-            name = gate_props.gate
-            shape = shapes.get(name)
-            if shape is None or shape[0] == "control_flow" or name == "measure":
-                continue  # measure's numbers come from the qubits' readout data below
+            found = slots.get(gate_props.gate)
+            if found is None:
+                continue
+            width, slot = found
             key = tuple(gate_props.qubits)
-            if not _plausible_qargs(key, n, shape[1]):
-                _checked_qubits(f"properties.gates[{gi}].qubits", key, n, shape[1])
-            error, duration, operational = _gate_values(gate_props.parameters, gi, warn_once)
-            slot = qargs[name]
-            if slot is None:
-                slot = qargs[name] = {}
-            slot[key] = GateCalibration(key, error, duration, operational)
+            if not _plausible_qargs(key, n, width):
+                _checked_qubits(f"properties.gates[{gi}].qubits", key, n, width)
+            slot[key] = make(GateCalibration,
+                             (key, *_gate_values(gate_props.parameters, gi, warn_once)))
+        for name, (_, slot) in slots.items():
+            if slot:
+                qargs[name] = slot
         if "measure" in qargs:
             qargs["measure"] = {
-                (i,): GateCalibration((i,), q.readout_error, q.readout_duration)
+                (i,): make(GateCalibration, ((i,), q.readout_error, q.readout_duration, True))
                 for i, q in enumerate(qubits)
             }
     last_config = {gate.name: gi for gi, gate in enumerate(conf.gates)}  # a later one wins
@@ -302,7 +306,7 @@ def _where(
                 continue
             if not _plausible_qargs(key, n, width):
                 _checked_qubits(f"configuration.gates[{gi}].coupling_map[{j}]", key, n, width)
-            slot[key] = GateCalibration(key)
+            slot[key] = GateCalibration(key)  # rare: ideal gates with no measured numbers
     supported = conf.supported_instructions or DEFAULT_SUPPORTED_INSTRUCTIONS
     for name in NON_UNITARY:
         if name in supported and name in qargs and qargs[name] is None:
