@@ -269,22 +269,23 @@ def _where(
     qargs: dict[str, dict[tuple[int, ...], GateCalibration] | None] = dict.fromkeys(shapes)
     if props is not None:
         # name -> (width, its qargs dict); measure's numbers come from the readout data below.
-        slots = {name: (shape[1], {}) for name, shape in shapes.items()
-                 if shape[0] != "control_flow" and name != "measure"}
+        slots: dict[str, tuple[int, dict[tuple[int, ...], GateCalibration]]] = {
+            name: (shape[1], {}) for name, shape in shapes.items()
+            if shape[0] != "control_flow" and name != "measure"}
         make = tuple.__new__  # GateCalibration(...) without its Python-level __new__
         for gi, gate_props in enumerate(props.gates):
             found = slots.get(gate_props.gate)
             if found is None:
                 continue
-            width, slot = found
+            width, measured = found
             key = tuple(gate_props.qubits)
             if not _plausible_qargs(key, n, width):
                 _checked_qubits(f"properties.gates[{gi}].qubits", key, n, width)
-            slot[key] = make(GateCalibration,
+            measured[key] = make(GateCalibration,
                              (key, *_gate_values(gate_props.parameters, gi, warn_once)))
-        for name, (_, slot) in slots.items():
-            if slot:
-                qargs[name] = slot
+        for name, (_, measured) in slots.items():
+            if measured:
+                qargs[name] = measured
         if "measure" in qargs:
             qargs["measure"] = {
                 (i,): make(GateCalibration, ((i,), q.readout_error, q.readout_duration, True))
