@@ -1,12 +1,13 @@
-"""The documentation stays true: README commands, the committed JSON Schema, the examples."""
+"""The documentation stays true: README commands, the committed JSON Schema, bundled data.
+
+The examples are run by test_examples.py, the docs site is built by test_docs_site.py.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -65,23 +66,3 @@ def test_bundled_ibm_calibrations_match_a_fresh_conversion_of_their_source() -> 
         fresh = qtargets.ibm.to_calibration(snap.conf(), snap.props())
         assert fresh.with_provenance(bundled.provenance) == bundled, name
 
-
-def _run(*args: str) -> str:
-    done = subprocess.run([sys.executable, *args], capture_output=True, text=True,
-                          cwd=ROOT, check=False, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def test_transpile_example_runs() -> None:
-    out = _run("examples/transpile_on_bundled.py", "ibm_torino")
-    assert "estimated success probability" in out
-
-
-def test_convert_example_round_trips_through_a_file(tmp_path: Path) -> None:
-    snap = next(s for s in snapshots() if s.id == "lagos")
-    out_file = tmp_path / "lagos.json"
-    out = _run("examples/convert_ibm_json.py", str(snap.conf_path), str(snap.props_path),
-               str(out_file))
-    assert "ibm_lagos" in out
-    assert qtargets.load_target(str(out_file)).num_qubits == 7

@@ -20,6 +20,7 @@ from ._exceptions import (
     RateLimitError,
     UnknownBackendError,
 )
+from .backend import BackendInputError, BackendRunError, QTargetsBackend, backend
 from .build import build_target
 from .bundled import bundled_backends, load_calibration, load_target
 from .calibration import (
@@ -31,33 +32,52 @@ from .calibration import (
     TimingConstraints,
     calibration_json_schema,
 )
+from .circuits import CircuitFileError, load_circuit
+from .errormap import plot_error_map
+from .graphs import to_networkx
 from .ibm import from_ibm
 from .ionq import from_ionq
 from .live import calibration, calibrations, target, targets
+from .rank import RankError, Ranking, rank
+from .score import Hotspot, Score, ScoreError, score
 from .store import CalibrationStore, Snapshot, StoreError
+from .sweep import SweepError, SweepRecord, SweepRecords, sweep
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ApiError",
     "AuthenticationError",
+    "BackendInputError",
+    "BackendRunError",
     "Calibration",
     "CalibrationError",
     "CalibrationStore",
+    "CircuitFileError",
     "GateCalibration",
+    "Hotspot",
     "InstructionCalibration",
     "NetworkError",
     "NotFoundError",
     "Provenance",
+    "QTargetsBackend",
     "QTargetsError",
     "QTargetsWarning",
     "QubitCalibration",
+    "RankError",
+    "Ranking",
     "RateLimitError",
+    "Score",
+    "ScoreError",
     "Snapshot",
     "StoreError",
+    "SweepError",
+    "SweepRecord",
+    "SweepRecords",
     "TimingConstraints",
     "UnknownBackendError",
     "__version__",
+    "backend",
     "build_target",
     "bundled_backends",
     "calibration",
@@ -68,7 +88,13 @@ __all__ = [
     "ibm",
     "ionq",
     "load_calibration",
+    "load_circuit",
     "load_target",
+    "plot_error_map",
+    "rank",
+    "score",
+    "sweep",
     "target",
     "targets",
+    "to_networkx",
 ]

@@ -1,4 +1,5 @@
-"""The ``qtargets`` command: list devices, show, fetch, download history, diff calibrations.
+"""The ``qtargets`` command: list devices, show, fetch, download history, diff calibrations,
+draw error maps.
 
 Formatting only: every number comes from :mod:`qtargets.summary`, so the JSON output and
 the tables cannot disagree. Errors a user can cause (unknown backend, unreadable or
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,8 +27,13 @@ from . import _format as _fmt
 from ._exceptions import CalibrationError, QTargetsError
 from .bundled import bundled_backends, load_calibration
 from .calibration import Calibration
+from .circuits import load_circuit
 from .diff import DEFAULT_REL_TOL, diff_calibrations, diff_tables
+from .errormap import plot_error_map
+from .rank import Ranking, rank
 from .summary import DEFAULT_TOP, CalibrationSummary, FaultyGate, Spread, summarize
+from .sweep import METHODS as SWEEP_METHODS
+from .sweep import sweep
 
 __all__ = ["app", "main"]
 
@@ -214,6 +221,186 @@ def show(
         if i:
             console.print()
         console.print(section(summary))
+
+
+@app.command("map")
+def map_command(
+    name: Annotated[str, typer.Argument(metavar="NAME",
+                                        help="NAME, NAME@TIME (ISO, UTC) or a calibration "
+                                             "file.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Image to write; the suffix picks the format (.png, "
+                                         ".svg, .pdf). Default: NAME-error-map.png."),
+    ] = None,
+    dpi: Annotated[float, typer.Option("--dpi", min=10.0, help="Pixels per inch (the image "
+                                                             "is 10x10 inches).")] = 100.0,
+) -> None:
+    """Draw the error map: qubits coloured by readout error, edges by two-qubit gate error."""
+    with _user_errors(source=name):
+        cal = _resolve(name)
+        path = out if out is not None else Path(f"{cal.backend_name}-error-map.png")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        plot_error_map(cal, path, dpi=dpi)
+    typer.echo(str(path))
+
+
+class _Method(str, Enum):
+    """``--method`` choices: the values of ``qtargets.rank.METHODS``."""
+
+    QTARGETS = "qtargets"
+    DEFAULT = "default"
+
+
+@app.command("rank")
+def rank_command(
+    circuit: Annotated[Path, typer.Argument(metavar="CIRCUIT",
+                                            help="An OpenQASM 2 or 3 file.")],
+    backends: Annotated[
+        list[str] | None,
+        typer.Option("--backends", "--backend", "-b", metavar="NAMES",
+                     help="Devices to rank, comma-separated or repeated. Default: every "
+                          "device available (live, stored and bundled)."),
+    ] = None,
+    method: Annotated[
+        _Method, typer.Option("--method", help="Layout: qtargets' noise-aware one, or "
+                                               "qiskit's default."),
+    ] = _Method.QTARGETS,
+    level: Annotated[int, typer.Option("--level", min=0, max=3,
+                                       help="Optimization level.")] = 3,
+    seed: Annotated[int, typer.Option("--seed", help="Transpiler seed.")] = 1,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Stored and bundled calibrations only; no "
+                                             "network."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+) -> None:
+    """Rank devices for a circuit: transpile it for each, best estimated success first."""
+    names = [n.strip() for spec in backends or () for n in spec.split(",") if n.strip()]
+    # on stderr, so that --json output can be piped; only on a terminal, where it can erase
+    # itself (elsewhere rich leaves a blank line)
+    progress_console = Console(stderr=True)
+    with _user_errors(), Progress(
+            TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+            TimeElapsedColumn(), console=progress_console, transient=True,
+            disable=not progress_console.is_terminal) as bar:
+        task = bar.add_task("fetching calibrations", total=None)
+
+        def report(done: int, total: int, device: str) -> None:
+            what = f"transpiling for {device}" if done < total else "done"
+            bar.update(task, description=what, completed=done, total=total)
+
+        rows = rank(circuit, names or None, method=method.value,
+                    optimization_level=level, seed=seed, live=False if offline else None,
+                    progress=report)
+    if as_json:
+        ranked = _ranks(rows)
+        typer.echo(json.dumps([{"rank": r, **row.to_dict()} for r, row in zip(
+            ranked, rows, strict=True)], indent=2, allow_nan=False))
+        return
+    Console().print(_ranking_table(rows, f"{circuit.name}: {len(rows)} devices by esp_idle "
+                                         f"({method.value} layout, level {level}, seed {seed})"))
+
+
+@app.command("sweep")
+def sweep_command(
+    circuits_dir: Annotated[Path, typer.Argument(
+        metavar="CIRCUITS_DIR", help="A directory of OpenQASM 2/3 files (*.qasm).")],
+    backends: Annotated[
+        list[str], typer.Option("--backends", "--backend", "-b", metavar="NAMES",
+                                help="Devices, comma-separated or repeated (bundled, stored "
+                                     "or live, like every other command).")],
+    methods: Annotated[
+        str, typer.Option("--methods", metavar="NAMES",
+                          help=f"Comma-separated, of: {', '.join(SWEEP_METHODS)}.")
+    ] = "default,qtargets",
+    seeds: Annotated[str, typer.Option("--seeds", help="Comma-separated transpiler seeds.")
+                     ] = "1",
+    level: Annotated[int, typer.Option("--level", min=0, max=3,
+                                       help="Optimization level.")] = 3,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Local worker processes (default: one per core).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")
+                   ] = Path("results.csv"),
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", help="Also draw esp_idle per circuit and method to this image.")] = None,
+) -> None:
+    """Transpile and score every circuit x device x method x seed; write one CSV row each."""
+    with _user_errors():
+        files = sorted(circuits_dir.glob("*.qasm"))
+        if not circuits_dir.is_dir() or not files:
+            raise QTargetsError(f"{circuits_dir}: no *.qasm files there")
+        circuits = {f.stem: load_circuit(f) for f in files}
+        names = [n.strip() for spec in backends for n in spec.split(",") if n.strip()]
+        try:
+            seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+        except ValueError:
+            raise QTargetsError(f"--seeds: expected comma-separated integers, got "
+                                f"{seeds!r}") from None
+        method_list = [m.strip() for m in methods.split(",") if m.strip()]
+        calibrations = list(live.calibrations(names).values())
+        with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                      TimeElapsedColumn(), console=Console(stderr=True),
+                      transient=True) as bar:
+            task = bar.add_task("transpiling and scoring", total=None)
+            records = sweep(circuits, calibrations, methods=method_list, seeds=seed_list,
+                            optimization_level=level, max_workers=workers,
+                            progress=lambda done, total: bar.update(
+                                task, completed=done, total=total))
+        records.to_csv(out)
+        if plot is not None:
+            records.plot(plot)
+    failed = len(records.failed)
+    typer.echo(f"{len(records)} runs ({failed} failed) -> {out}"
+               + (f", {plot}" if plot is not None else ""))
+
+
+def _ranks(rows: list[Ranking]) -> list[int | None]:
+    """1, 2, ... for the rows with figures; ``None`` for those with an error."""
+    return [i if row.error is None else None for i, row in enumerate(rows, 1)]
+
+
+def _ranking_table(rows: list[Ranking], title: str) -> Group:
+    table = _fmt.table(title)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("Device", style="bold", no_wrap=True)
+    for header in ("Qubits", "ESP\nidle", "ESP", "Duration\n(µs)", "2q\ngates", "Depth"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("Calibration (UTC)", no_wrap=True)
+    queued = any(row.queue is not None for row in rows)
+    if queued:
+        table.add_column("Queue", no_wrap=True)
+    notes: list[Text] = []
+    for rank_, row in zip(_ranks(rows), rows, strict=True):
+        esp_idle = _probability(row.esp_idle)
+        if row.error is not None:
+            esp_idle = "[red]error[/]"
+            notes.append(Text(f"{row.device}: {row.error}", style="red"))
+        elif row.unknown_errors:
+            esp_idle += "[yellow]*[/]"
+            notes.append(Text(f"* {row.device}: {row.unknown_errors} operations without an "
+                              "error figure, counted as perfect", style="yellow"))
+        cells = [str(rank_) if rank_ is not None else "-", row.device, str(row.num_qubits),
+                 esp_idle, _probability(row.esp), _micro(row.duration),
+                 _fmt.MISSING if row.two_qubit_gates is None else str(row.two_qubit_gates),
+                 _fmt.MISSING if row.depth is None else str(row.depth),
+                 _fmt.when(row.taken_at, suffix="")]
+        if queued:
+            cells.append(row.queue or _fmt.MISSING)
+        table.add_row(*cells, style="dim" if row.error is not None else None)
+    return Group(table, *notes)
+
+
+def _probability(p: float | None) -> str:
+    return _fmt.MISSING if p is None else f"{p:.3g}"
+
+
+def _micro(seconds: float | None) -> str:
+    """µs: three figures for gate-model times, whole µs for trapped ions' milliseconds."""
+    if seconds is None:
+        return _fmt.MISSING
+    micro = seconds * 1e6
+    return f"{micro:,.0f}" if micro >= 1000 else f"{micro:.3g}"
 
 
 # -- errors --------------------------------------------------------------------------------

@@ -1,0 +1,147 @@
+"""Circuits from OpenQASM 2 and 3 files, with errors that name the file and the line."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from qiskit import qasm2, qasm3
+from qiskit.circuit import QuantumCircuit
+
+from ._exceptions import QTargetsError
+
+__all__ = ["CircuitFileError", "load_circuit"]
+
+
+class CircuitFileError(QTargetsError, ValueError):
+    """A circuit file that cannot be read or parsed; ``line`` (1-based) when the parser says.
+
+    ``path`` is the file as given, ``reason`` the parser's own words.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: str, *,
+                 line: int | None = None, column: int | None = None):
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        self.column = column
+        where = f"{self.path}, line {line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickling (multiprocessing, pytest-xdist) calls __init__ with args: keep the fields
+        return (_rebuild_file_error, (self.path, self.reason, self.line, self.column))
+
+
+def _rebuild_file_error(path: str, reason: str, line: int | None, column: int | None
+                        ) -> CircuitFileError:
+    return CircuitFileError(path, reason, line=line, column=column)
+
+
+_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+_VERSION = re.compile(r"\s*OPENQASM\s+(\d+)(?:\.\d+)?\s*;")
+_QASM2_POSITION = re.compile(r"(?:^|:)(\d+),(\d+): ")
+_ANTLR_POSITION = re.compile(r"^L(\d+):C(\d+): ")
+
+
+def load_circuit(path: str | os.PathLike[str]) -> QuantumCircuit:
+    """The circuit in an OpenQASM 2 or 3 file, told apart by its ``OPENQASM`` line.
+
+    OpenQASM 2 is read as qiskit's legacy importer did (``qelib1.inc`` gates such as ``u3`` and
+    ``cu1`` as qiskit's own, includes looked up next to the file); OpenQASM 3 needs
+    ``qiskit-qasm3-import``. Raises :class:`CircuitFileError` naming the file, and the line
+    when the parser gives one.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CircuitFileError(path, "no such circuit file") from None
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CircuitFileError(path, f"cannot read it: {reason}") from exc
+    found = _VERSION.match(_COMMENTS.sub("", text))
+    if found is None:
+        raise CircuitFileError(path, "not an OpenQASM file: it must start with 'OPENQASM 2.0;' "
+                                     "or 'OPENQASM 3.0;'")
+    version = found.group(1)
+    if version == "2":
+        return _load_qasm2(file, path)
+    if version == "3":
+        return _load_qasm3(text, path)
+    raise CircuitFileError(path, f"OpenQASM {version} is not supported (only 2 and 3)")
+
+
+def _load_qasm2(file: Path, shown: str | os.PathLike[str]) -> QuantumCircuit:
+    try:
+        circuit: QuantumCircuit = qasm2.load(
+            file,
+            include_path=(file.parent, *qasm2.LEGACY_INCLUDE_PATH),
+            custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS,
+            custom_classical=qasm2.LEGACY_CUSTOM_CLASSICAL,
+        )
+    except qasm2.QASM2Error as exc:
+        raise _parse_error(shown, _message(exc), _QASM2_POSITION) from exc
+    return circuit
+
+
+def _load_qasm3(text: str, shown: str | os.PathLike[str]) -> QuantumCircuit:
+    try:
+        # ANTLR prints each syntax error to stderr before the parser raises it: the error
+        # raised below says the same, once
+        with contextlib.redirect_stderr(io.StringIO()):
+            circuit: QuantumCircuit = qasm3.loads(text)
+    except ImportError as exc:  # qiskit's MissingOptionalLibraryError is one too
+        raise QTargetsError("reading OpenQASM 3 needs the qiskit-qasm3-import package: "
+                            "pip install qiskit-qasm3-import") from exc
+    except Exception as exc:
+        # not only QASM3ImporterError: the OpenQASM 3 reference parser raises its own errors,
+        # and every one of them is about the file
+        line, column, reason = _antlr_position(exc)
+        if line is not None:
+            raise CircuitFileError(shown, reason, line=line, column=column) from exc
+        raise _parse_error(shown, _message(exc) or type(exc).__name__,
+                           _QASM2_POSITION, _ANTLR_POSITION) from exc
+    return circuit
+
+
+def _parse_error(path: str | os.PathLike[str], message: str, *patterns: re.Pattern[str]
+                 ) -> CircuitFileError:
+    """``message`` without the parser's ``line,column:`` prefix, which becomes fields."""
+    for pattern in patterns:
+        found = pattern.search(message)
+        if found is not None:
+            return CircuitFileError(path, message[found.end():].strip(),
+                                    line=int(found.group(1)), column=int(found.group(2)))
+    return CircuitFileError(path, message)
+
+
+def _antlr_position(exc: BaseException) -> tuple[int | None, int | None, str]:
+    """Where the OpenQASM 3 grammar stopped: a bare ``QASM3ParsingError`` keeps it only in
+    the ANTLR exception it was raised from (``offendingToken``)."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        token = getattr(current, "offendingToken", None)
+        if token is not None and isinstance(getattr(token, "line", None), int):
+            text = getattr(token, "text", None)
+            reason = f"syntax error at {text!r}" if text and text != "<EOF>" else (
+                "syntax error: the program ends too early")
+            return token.line, getattr(token, "column", None), reason
+        pending += [a for a in current.args if isinstance(a, BaseException)]
+        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
+    return None, None, ""
+
+
+def _message(exc: BaseException) -> str:
+    # QiskitError's str() is the repr of its message, quotes included
+    message = getattr(exc, "message", None)
+    return message if isinstance(message, str) else str(exc)

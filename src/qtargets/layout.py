@@ -1,0 +1,524 @@
+"""A noise-aware layout stage for qiskit: ``transpile(..., layout_method="qtargets")``.
+
+>>> import qtargets
+>>> from qiskit import QuantumCircuit, transpile
+>>> target = qtargets.load_target("ibm_fez")
+>>> ghz = QuantumCircuit(3)
+>>> _ = ghz.h(0), ghz.cx(0, 1), ghz.cx(1, 2), ghz.measure_all()
+>>> out = transpile(ghz, target=target, layout_method="qtargets", seed_transpiler=1)
+
+Why not qiskit's own: naming any ``layout_method`` switches off qiskit's VF2PostLayout, and
+its VF2 scoring averages every instruction's error on a qubit (diluting readout error about
+8x) and ignores the time qubits spend idle. This stage
+
+1. looks for a placement needing no swaps (VF2 on the circuit's interaction graph),
+2. otherwise routes with SabreLayout under several seeds (one seed's best is often not the
+   best routing once the device's real numbers are counted),
+3. for every candidate, enumerates where on the device its (routed) interaction graph fits and
+   scores each placement by an estimate of ``-ln(esp_idle)`` (see :mod:`qtargets.score`):
+   per qubit, 1q gates x 1q error + readout error + estimated idle time x decoherence rate;
+   per pair, native two-qubit gates x that pair's error,
+4. keeps the cheapest, already routed and embedded, so qiskit's routing stage has nothing to do.
+
+On all-to-all devices (IonQ) there is nothing to route: virtual qubits are assigned to
+physical ones by those per-qubit costs, which changes nothing where the numbers are uniform.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import rustworkx as rx
+from numpy.typing import NDArray
+from qiskit.dagcircuit import DAGCircuit
+from qiskit.passmanager import ConditionalController
+from qiskit.passmanager.compilation_status import PropertySet
+from qiskit.transpiler import Layout, PassManager, Target, TranspilerError
+from qiskit.transpiler.basepasses import TransformationPass
+from qiskit.transpiler.passes import (
+    ApplyLayout,
+    BarrierBeforeFinalMeasurements,
+    EnlargeWithAncilla,
+    FullAncillaAllocation,
+    SabreLayout,
+    SetLayout,
+)
+from qiskit.transpiler.passmanager_config import PassManagerConfig
+from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin
+
+from .score import idle_survival
+
+__all__ = ["DeviceModel", "NoiseAwareLayout", "QTargetsLayoutPlugin", "clear_models"]
+
+_VIRTUAL_1Q = frozenset({"rz", "z", "s", "sdg", "t", "tdg", "p", "u1", "id", "delay", "barrier",
+                         "measure", "reset"})
+"""One-qubit operations with no physical pulse (frame changes) or counted separately."""
+
+_NATIVE_2Q_COUNT = {
+    "cx": 1, "cz": 1, "ecr": 1, "cy": 1, "ms": 1, "zz": 1, "rzz": 1,
+    "swap": 3, "iswap": 2, "dcx": 2, "ch": 2, "cs": 2, "csdg": 2, "csx": 2,
+    "cp": 2, "cu1": 2, "crx": 2, "cry": 2, "crz": 2, "cu": 2, "cu3": 2,
+    "rxx": 2, "ryy": 2, "rzx": 2, "xx_minus_yy": 2, "xx_plus_yy": 2,
+}
+"""Native two-qubit gates a circuit gate becomes after translation (3 for anything else)."""
+
+_BARRIER_LABEL = "qiskit.transpiler.internal.routing.protection.barrier"
+
+
+# -- the device ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceModel:
+    """A Target's numbers as arrays, in the units of the cost: nats (``-ln(1 - error)``)."""
+
+    num_qubits: int
+    one_qubit: NDArray[np.float64]
+    """Per qubit: the median ``-ln(1-e)`` of its physical (non-frame) 1q gates."""
+    readout: NDArray[np.float64]
+    idle_rate: NDArray[np.float64]
+    """Per qubit, nats per second of idling: the slope of ``-ln(survival)`` at small t."""
+    two_qubit: NDArray[np.float64]
+    """``[a, b]``: cheapest native two-qubit gate on the pair, either direction; inf: none."""
+    graph: Any  # rustworkx.PyGraph of the pairs with a two-qubit gate
+    complete: bool
+    """Every pair coupled (IonQ): nothing to route."""
+    one_qubit_time: float
+    two_qubit_time: float
+    measure_time: float
+
+    @classmethod
+    def of(cls, target: Target) -> DeviceModel:
+        """The model of ``target``, cached for the last few targets: transpiling many circuits
+        for one device builds it once (17 ms for a 156-qubit Heron). A Target changed in place
+        after its first use keeps its old model until :func:`clear_models`."""
+        entry = _MODELS.get(id(target))
+        if entry is not None and entry[0] is target:
+            _MODELS.move_to_end(id(target))
+            return entry[1]
+        model = cls._build(target)
+        _MODELS[id(target)] = (target, model)  # holding the target keeps its id unique
+        while len(_MODELS) > _MODELS_KEPT:
+            _MODELS.popitem(last=False)
+        return model
+
+    @classmethod
+    def _build(cls, target: Target) -> DeviceModel:
+        n = int(target.num_qubits or 0)
+        one_q: list[list[float]] = [[] for _ in range(n)]
+        readout = np.zeros(n)
+        two_q = np.full((n, n), np.inf)
+        t1q: list[float] = []
+        t2q: list[float] = []
+        tmeas: list[float] = []
+        for name in target.operation_names:
+            by_qargs = target[name]
+            for qargs, props in by_qargs.items():
+                if qargs is None:
+                    continue
+                error = props.error if props is not None and props.error is not None else 0.0
+                duration = props.duration if props is not None else None
+                nats = math.inf if error >= 1.0 else -math.log1p(-error)
+                if name == "measure":
+                    readout[qargs[0]] = nats
+                    if duration:
+                        tmeas.append(duration)
+                elif len(qargs) == 1 and name not in _VIRTUAL_1Q:
+                    one_q[qargs[0]].append(nats)
+                    if duration:
+                        t1q.append(duration)
+                elif len(qargs) == 2:
+                    a, b = qargs
+                    cost = min(two_q[a, b], nats)
+                    two_q[a, b] = two_q[b, a] = cost
+                    if duration:
+                        t2q.append(duration)
+        rates = np.zeros(n)
+        properties = target.qubit_properties or []
+        for q, qp in enumerate(properties[:n]):
+            if qp is None:
+                continue
+            tiny = 1e-9  # slope of -ln(survival) at t -> 0, measured numerically
+            survival = idle_survival(tiny, qp.t1, qp.t2)
+            rates[q] = -math.log(survival) / tiny if survival < 1.0 else 0.0
+        graph = rx.PyGraph(multigraph=False)
+        graph.add_nodes_from(range(n))
+        pairs = np.argwhere(np.triu(np.isfinite(two_q), 1))
+        graph.add_edges_from_no_data([(int(a), int(b)) for a, b in pairs])
+        complete = n > 1 and len(pairs) == n * (n - 1) // 2
+        return cls(
+            num_qubits=n,
+            one_qubit=np.array([float(np.median(v)) if v else 0.0 for v in one_q]),
+            readout=readout,
+            idle_rate=rates,
+            two_qubit=two_q,
+            graph=graph,
+            complete=complete,
+            one_qubit_time=float(np.median(t1q)) if t1q else 0.0,
+            two_qubit_time=float(np.median(t2q)) if t2q else 0.0,
+            measure_time=float(np.median(tmeas)) if tmeas else 0.0,
+        )
+
+
+_MODELS: OrderedDict[int, tuple[Target, DeviceModel]] = OrderedDict()
+_MODELS_KEPT = 8
+
+
+def clear_models() -> None:
+    """Forget every cached :class:`DeviceModel` (after changing a Target in place)."""
+    _MODELS.clear()
+
+
+# -- the circuit --------------------------------------------------------------------------------
+
+
+@dataclass
+class CircuitLoad:
+    """What a circuit asks of each of its qubits and qubit pairs, placement-independent."""
+
+    qubits: list[int]
+    """The circuit's active qubit indices; rows of the arrays below."""
+    one_qubit: NDArray[np.float64]
+    """Physical 1q gates per active qubit (translation's extra ones included, roughly)."""
+    measured: NDArray[np.float64]
+    idle: NDArray[np.float64]
+    """Estimated seconds idle between first and last operation (ALAP)."""
+    pairs: list[tuple[int, int, float]]
+    """(row a, row b, native two-qubit gates between them)."""
+
+    def paired(self) -> list[int]:
+        """Rows of the qubits with at least one two-qubit gate, in row order."""
+        return sorted({r for a, b, _ in self.pairs for r in (a, b)})
+
+    def node_costs(self, device: DeviceModel) -> NDArray[np.float64]:
+        """``[row, physical qubit]``: cost of putting that qubit there (pairs excluded)."""
+        return (self.one_qubit[:, None] * device.one_qubit[None, :]
+                + self.measured[:, None] * device.readout[None, :]
+                + self.idle[:, None] * device.idle_rate[None, :])
+
+
+def circuit_load(dag: DAGCircuit, device: DeviceModel) -> CircuitLoad:
+    """Count gates per qubit and pair, and estimate idle times with the device's typical
+    durations (placement-independent, so every placement is scored on the same load)."""
+    index = {bit: i for i, bit in enumerate(dag.qubits)}
+    nq = len(dag.qubits)
+    ones = np.zeros(nq)
+    measured = np.zeros(nq)
+    pair_count: dict[tuple[int, int], float] = {}
+    ops = list(dag.topological_op_nodes())
+    # ALAP, in reverse: an operation ends when the earliest successor on its wires starts.
+    clbit_index = {bit: nq + i for i, bit in enumerate(dag.clbits)}
+    next_start = np.zeros(nq + len(dag.clbits))
+    later_start = [math.nan] * nq
+    idle = np.zeros(nq)
+    t1, t2, tm = device.one_qubit_time, device.two_qubit_time, device.measure_time
+    for node in reversed(ops):
+        name = node.op.name
+        qs = [index[q] for q in node.qargs]
+        wires = qs + [clbit_index[c] for c in node.cargs]
+        if not wires:
+            continue
+        end = min(next_start[w] for w in wires)
+        if name == "barrier":
+            for w in wires:
+                next_start[w] = end
+            continue
+        if len(qs) == 1:
+            if name == "measure":
+                measured[qs[0]] += 1
+                duration = tm
+            elif name in _VIRTUAL_1Q:
+                duration = 0.0
+            else:
+                ones[qs[0]] += 1
+                duration = t1
+        elif len(qs) == 2:
+            k = _NATIVE_2Q_COUNT.get(name, 3)
+            a, b = sorted(qs)
+            pair_count[(a, b)] = pair_count.get((a, b), 0.0) + k
+            ones[a] += k  # translation wraps native 2q gates in 1q gates, about one a side
+            ones[b] += k
+            duration = k * t2 + k * t1
+        else:  # wider gates get synthesised; count them as pairwise entanglers on a chain
+            for a, b in itertools.pairwise(sorted(qs)):
+                pair_count[(a, b)] = pair_count.get((a, b), 0.0) + 3
+            duration = 3 * (len(qs) - 1) * t2
+        start = end - duration
+        for w in wires:
+            next_start[w] = start
+        for q in qs:
+            later = later_start[q]
+            if not math.isnan(later) and later > end:
+                idle[q] += later - end
+            later_start[q] = start
+    active = [q for q in range(nq) if not math.isnan(later_start[q])]
+    row = {q: r for r, q in enumerate(active)}
+    pairs = [(row[a], row[b], k) for (a, b), k in pair_count.items()]
+    return CircuitLoad(active, ones[active], measured[active], idle[active], pairs)
+
+
+# -- placements ---------------------------------------------------------------------------------
+
+
+def embeddings(load: CircuitLoad, device: DeviceModel, *, limit: int,
+               call_limit: int) -> NDArray[np.int64]:
+    """Up to ``limit`` placements of the circuit's paired qubits (row ``i``: physical qubit of
+    ``load.paired()[i]``) on coupled pairs of the device; empty if none was found.
+
+    Qubits without two-qubit gates are left out: they fit anywhere, and enumerating where
+    would multiply the placements without telling them apart (see :func:`best_placement`).
+    """
+    paired = load.paired()
+    row_of = {r: i for i, r in enumerate(paired)}
+    n = len(paired)
+    pattern = rx.PyGraph(multigraph=False)
+    pattern.add_nodes_from(range(n))
+    pattern.add_edges_from_no_data([(row_of[a], row_of[b]) for a, b, _ in load.pairs])
+    found = rx.vf2_mapping(device.graph, pattern, subgraph=True, induced=False,
+                           id_order=False, call_limit=call_limit)
+    physical: list[int] = []
+    rows: list[int] = []
+    count = 0
+    for mapping in itertools.islice(found, limit):
+        physical.extend(mapping.keys())
+        rows.extend(mapping.values())
+        count += 1
+    out = np.empty((count, n), dtype=np.int64)
+    if count:
+        out[np.repeat(np.arange(count), n), rows] = physical
+    return out
+
+
+def best_placement(load: CircuitLoad, device: DeviceModel, placements: NDArray[np.int64]
+                   ) -> tuple[NDArray[np.int64], float]:
+    """The cheapest of ``placements`` (of the paired qubits, see :func:`embeddings`)
+    completed with the unpaired ones, and its estimated ``-ln(esp_idle)``.
+
+    Unpaired qubits take the cheapest free places, the costliest-to-misplace first.
+    """
+    nodes = load.node_costs(device)
+    paired = load.paired()
+    row_of = {r: i for i, r in enumerate(paired)}
+    cost = nodes[np.array(paired, dtype=np.int64)[None, :], placements].sum(axis=1)
+    for a, b, k in load.pairs:
+        cost += k * device.two_qubit[placements[:, row_of[a]], placements[:, row_of[b]]]
+    best = int(np.argmin(cost))
+    out = np.full(len(load.qubits), -1, dtype=np.int64)
+    out[paired] = placements[best]
+    total = float(cost[best])
+    rest = [r for r in range(len(load.qubits)) if r not in row_of]
+    if rest:
+        taken = np.zeros(device.num_qubits, dtype=bool)
+        taken[placements[best]] = True
+        spread = nodes[rest].max(axis=1) - nodes[rest].min(axis=1)
+        for r in (rest[i] for i in np.argsort(-spread, kind="stable")):
+            row = np.where(taken, np.inf, nodes[r])
+            place = int(np.argmin(row))
+            out[r] = place
+            taken[place] = True
+            total += float(row[place])
+    return out, total
+
+
+def _assign(load: CircuitLoad, device: DeviceModel) -> NDArray[np.int64]:
+    """All-to-all devices: the busiest qubits take the cheapest places, greedily, counting
+    each qubit's pairs at the device's mean pair cost from each place."""
+    finite = np.where(np.isfinite(device.two_qubit), device.two_qubit, np.nan)
+    mean_pair = np.nan_to_num(np.nanmean(finite, axis=1), nan=0.0)
+    weight = np.zeros(len(load.qubits))
+    for a, b, k in load.pairs:
+        weight[a] += k / 2
+        weight[b] += k / 2
+    costs = load.node_costs(device) + weight[:, None] * mean_pair[None, :]
+    order = np.argsort(-(costs.max(axis=1) - costs.min(axis=1)), kind="stable")
+    taken = np.zeros(device.num_qubits, dtype=bool)
+    out = np.empty(len(load.qubits), dtype=np.int64)
+    for r in order:
+        row = np.where(taken, np.inf, costs[r])
+        best = int(np.argmin(row))  # ties: the lowest index, so uniform devices stay trivial
+        out[r] = best
+        taken[best] = True
+    return out
+
+
+# -- the pass -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Candidate:
+    dag: DAGCircuit
+    properties: PropertySet
+    load: CircuitLoad
+    placement: NDArray[np.int64]  # physical qubit per active qubit of `dag`
+    cost: float
+
+
+class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
+    """Choose, route and embed: the whole layout stage of ``layout_method="qtargets"``.
+
+    Args:
+        target: the device.
+        seed: seeds the SabreLayout runs (``seed + i`` for run ``i``).
+        routing_seeds: how many SabreLayout runs compete when swaps are needed.
+        sabre_trials: layout and swap trials of each run.
+        max_placements: placements scored per candidate.
+        call_limit: VF2 states explored per search.
+    """
+
+    def __init__(self, target: Target, *, seed: int | None = None, routing_seeds: int = 4,
+                 sabre_trials: int = 10, max_placements: int = 20_000,
+                 call_limit: int = 2_000_000):
+        super().__init__()
+        self.target = target
+        self.seed = seed
+        self.routing_seeds = routing_seeds
+        self.sabre_trials = sabre_trials
+        self.max_placements = max_placements
+        self.call_limit = call_limit
+
+    def run(self, dag: DAGCircuit) -> DAGCircuit:
+        device = DeviceModel.of(self.target)
+        if len(dag.qubits) > device.num_qubits:
+            raise TranspilerError(f"{len(dag.qubits)} virtual qubits do not fit the "
+                                  f"{device.num_qubits}-qubit device")
+        self.property_set["qtargets_layout_done"] = True
+        load = circuit_load(dag, device)
+        if device.complete or not load.pairs:
+            return self._embed(dag, load, _assign(load, device))
+        best = self._placed(load, device)
+        if best is not None:  # no swaps needed
+            return self._embed(dag, load, best)
+        candidates = [self._routed(dag, device, i) for i in range(self.routing_seeds)]
+        winner = min(candidates, key=lambda c: c.cost)
+        return self._apply(winner)
+
+    # -- no routing: place the virtual circuit directly ----------------------------------------
+
+    def _placed(self, load: CircuitLoad, device: DeviceModel) -> NDArray[np.int64] | None:
+        placements = embeddings(load, device, limit=self.max_placements,
+                                call_limit=self.call_limit)
+        if not len(placements):
+            return None
+        return best_placement(load, device, placements)[0]
+
+    def _embed(self, dag: DAGCircuit, load: CircuitLoad,
+               placement: NDArray[np.int64]) -> DAGCircuit:
+        """Lay the virtual ``dag`` out with ``placement`` (idle qubits fill the rest)."""
+        chosen = {dag.qubits[q]: int(p) for q, p in zip(load.qubits, placement, strict=True)}
+        free = iter(sorted(set(range(self.target.num_qubits)) - set(chosen.values())))
+        for bit in dag.qubits:
+            if bit not in chosen:
+                chosen[bit] = next(free)
+        layout = Layout(chosen)
+        for register in dag.qregs.values():
+            layout.add_register(register)
+        properties = self._inner_properties()
+        properties["layout"] = layout
+        passes = [FullAncillaAllocation(self.target), EnlargeWithAncilla(), ApplyLayout()]
+        return self._adopt(self._run(passes, dag, properties), properties)
+
+    # -- routing: several Sabre runs, each placed anew -----------------------------------------
+
+    def _routed(self, dag: DAGCircuit, device: DeviceModel, attempt: int) -> _Candidate:
+        seed = None if self.seed is None else self.seed + attempt
+        properties = self._inner_properties()
+        sabre = SabreLayout(self.target, seed=seed, max_iterations=4,
+                            swap_trials=self.sabre_trials, layout_trials=self.sabre_trials)
+        routed = self._run([sabre], dag, properties)
+        load = circuit_load(routed, device)
+        placements = embeddings(load, device, limit=self.max_placements,
+                                call_limit=self.call_limit)
+        own = np.array([[load.qubits[r] for r in load.paired()]], dtype=np.int64)  # Sabre's
+        placements = np.vstack([own, placements]) if len(placements) else own
+        placement, cost = best_placement(load, device, placements)
+        return _Candidate(routed, properties, load, placement, cost)
+
+    def _apply(self, winner: _Candidate) -> DAGCircuit:
+        """Move the routed circuit of ``winner`` onto its best placement."""
+        dag, load = winner.dag, winner.load
+        target_of = dict(zip(load.qubits, (int(p) for p in winner.placement), strict=True))
+        if all(q == p for q, p in target_of.items()):
+            return self._adopt(dag, winner.properties)
+        free = iter(sorted(set(range(len(dag.qubits))) - set(target_of.values())))
+        post = Layout({bit: target_of[i] if i in target_of else next(free)
+                       for i, bit in enumerate(dag.qubits)})
+        properties = winner.properties
+        properties["post_layout"] = post
+        return self._adopt(self._run([ApplyLayout()], dag, properties), properties)
+
+    # -- running inner passes with their own property set --------------------------------------
+
+    def _inner_properties(self) -> PropertySet:
+        properties = PropertySet()
+        properties.update(self.property_set)
+        return properties
+
+    @staticmethod
+    def _run(passes: Sequence[Any], dag: DAGCircuit, properties: PropertySet) -> DAGCircuit:
+        """Run ``passes`` on ``dag`` against ``properties``, not this pass's property set:
+        candidates must not see each other's layouts."""
+        for task in passes:
+            task.property_set = properties
+            result = task.run(dag)
+            if result is not None:
+                dag = result
+        return dag
+
+    def _adopt(self, dag: DAGCircuit, properties: PropertySet) -> DAGCircuit:
+        """Make the chosen candidate's layout this pass's result."""
+        for key in _LAYOUT_KEYS:
+            if properties.get(key) is not None:
+                self.property_set[key] = properties[key]
+        return dag
+
+
+_LAYOUT_KEYS = ("layout", "final_layout", "original_qubit_indices", "num_input_qubits",
+                "virtual_permutation_layout")
+
+
+# -- the stage plugin ---------------------------------------------------------------------------
+
+
+_EFFORT = {0: (1, 2), 1: (2, 5), 2: (4, 10), 3: (6, 20)}
+"""optimization level -> (Sabre runs that compete, trials per run)."""
+
+
+class QTargetsLayoutPlugin(PassManagerStagePlugin):  # type: ignore[misc]
+    """The ``layout_method="qtargets"`` stage (entry point ``qiskit.transpiler.layout``)."""
+
+    def pass_manager(self, pass_manager_config: PassManagerConfig,
+                     optimization_level: int | None = None) -> PassManager:
+        target = pass_manager_config.target
+        if target is None:
+            raise TranspilerError('layout_method="qtargets" needs a Target (transpile(..., '
+                                  'target=...) or a backend), not just a coupling map')
+        runs, trials = _EFFORT.get(optimization_level or 0, _EFFORT[3])
+
+        def choose(property_set: PropertySet) -> bool:
+            return not property_set["layout"]
+
+        def embed_given(property_set: PropertySet) -> bool:
+            return bool(property_set["layout"]) and property_set["final_layout"] is None \
+                and not property_set["qtargets_layout_done"]
+
+        layout = PassManager()
+        layout.append(SetLayout(pass_manager_config.initial_layout))
+        layout.append(_conditional(
+            [BarrierBeforeFinalMeasurements(_BARRIER_LABEL),
+             NoiseAwareLayout(target, seed=pass_manager_config.seed_transpiler,
+                              routing_seeds=runs, sabre_trials=trials)],
+            choose))
+        # A user's initial_layout: embed it as qiskit does, and let the routing stage route.
+        layout.append(_conditional([FullAncillaAllocation(target), EnlargeWithAncilla(),
+                                ApplyLayout()], embed_given))
+        return layout
+
+
+def _conditional(tasks: Iterable[Any], condition: Any) -> ConditionalController:
+    return ConditionalController(list(tasks), condition=condition)

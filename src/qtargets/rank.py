@@ -1,0 +1,329 @@
+"""Which device should run this circuit? Transpile it for each one and rank them by ``esp_idle``.
+
+>>> import qtargets
+>>> from qiskit import QuantumCircuit
+>>> ghz = QuantumCircuit(3, 3)
+>>> _ = ghz.h(0), ghz.cx(0, 1), ghz.cx(1, 2), ghz.measure(range(3), range(3))
+>>> rows = rank(ghz, ["ibm_fez", "qpu.aria-1"], live=False, optimization_level=1)
+>>> [r.device for r in rows]
+['ibm_fez', 'qpu.aria-1']
+>>> rows[0].esp_idle >= rows[1].esp_idle
+True
+
+Each device gets the same treatment: its calibration (live when the vendor's credentials are
+configured, else stored or bundled; see :mod:`qtargets.live`), its backend's preset pass
+manager (:meth:`qtargets.QTargetsBackend.pass_manager`, so IonQ devices get their native
+stages), the same seed, and :func:`qtargets.score` of the result. A device the circuit does not
+fit, or that fails to transpile, stays in the list with its ``error`` and is ranked last: a
+device silently missing from a ranking reads as a device nobody checked.
+
+A calibration without an error figure for some operation the circuit uses scores that
+operation as perfect (qpu.forte-enterprise-1's bundled snapshot has no figures at all), so its
+``esp_idle`` flatters it; such rows (``unknown_errors > 0``) are ranked after every row whose
+figures are complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from qiskit.circuit import QuantumCircuit
+from qiskit.exceptions import QiskitError
+from qiskit.transpiler import Target
+
+from ._exceptions import QTargetsError, warn
+from .backend import backend
+from .bundled import bundled_backends
+from .calibration import Calibration
+from .circuits import CircuitFileError, load_circuit
+from .live import (
+    Device,
+    StoreArg,
+    _is_outage,
+    _store_in_use,
+    calibrations,
+    configured_vendors,
+    devices,
+    vendor_of,
+)
+from .score import score
+from .store import CalibrationStore, StoreError
+
+__all__ = [
+    "METHODS",
+    "CircuitFileError",
+    "Progress",
+    "RankError",
+    "Ranking",
+    "load_circuit",
+    "rank",
+]
+
+logger = logging.getLogger("qtargets.rank")
+
+Method = Literal["qtargets", "default"]
+METHODS: tuple[Method, ...] = ("qtargets", "default")
+"""``"qtargets"``: the noise-aware ``layout_method="qtargets"``; ``"default"``: qiskit's own."""
+
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, device)``: before each device's transpile (``done`` devices
+finished so far), and once more when all are done (``done == total``, the last device)."""
+
+_AVAILABLE = frozenset({"online", "available"})
+"""Device statuses (IBM, IonQ) in which a device takes jobs."""
+_NOT_OPERATIONS = frozenset({"barrier", "delay"})
+
+
+class RankError(QTargetsError, ValueError):
+    """:func:`rank` cannot start: a bad argument, or a circuit no device could be scored on."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ranking:
+    """One device's result for the circuit; a row of :func:`rank`'s list.
+
+    The figures are those of :class:`qtargets.Score`, ``None`` when ``error`` says why there are
+    none.
+    """
+
+    device: str
+    vendor: str
+    num_qubits: int
+    """The device's qubits (not the circuit's)."""
+    esp: float | None = None
+    esp_idle: float | None = None
+    duration: float | None = None
+    """Seconds, first operation's start to last one's end (ALAP)."""
+    two_qubit_gates: int | None = None
+    depth: int | None = None
+    transpile_seconds: float | None = None
+    """Wall-clock time building the pass manager and running it."""
+    taken_at: datetime | None = None
+    """When the calibration used was taken (UTC)."""
+    queue: str | None = None
+    """Jobs waiting (IBM) or the average wait (IonQ) as the vendor reports it now; only for
+    devices the vendor listed live. A device not taking jobs shows its status too."""
+    unknown_errors: int = 0
+    """Operations of the transpiled circuit the calibration gives no error for (scored as
+    perfect): the row ranks after every complete one."""
+    error: str | None = None
+    """Why the device has no figures (too small, transpile failed); ``None`` when it has."""
+    transpiled: QuantumCircuit | None = field(default=None, repr=False, compare=False)
+    """The transpiled circuit that was scored: the one to run if this device wins."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: SI units (seconds), ISO 8601 time, ``None`` for what is unknown."""
+        return {
+            "device": self.device,
+            "vendor": self.vendor,
+            "num_qubits": self.num_qubits,
+            "esp_idle": self.esp_idle,
+            "esp": self.esp,
+            "duration": self.duration,
+            "two_qubit_gates": self.two_qubit_gates,
+            "depth": self.depth,
+            "transpile_seconds": self.transpile_seconds,
+            "taken_at": self.taken_at.isoformat() if self.taken_at is not None else None,
+            "queue": self.queue,
+            "unknown_errors": self.unknown_errors,
+            "error": self.error,
+        }
+
+
+def rank(
+    circuit: QuantumCircuit | str | os.PathLike[str],
+    devices: Iterable[str | Calibration] | str | Calibration | None = None,
+    *,
+    method: Method = "qtargets",
+    optimization_level: int = 3,
+    seed: int | None = 1,
+    live: bool | None = None,
+    store: StoreArg = None,
+    progress: Progress | None = None,
+    timeout: float = 30.0,
+    retries: int = 3,
+) -> list[Ranking]:
+    """Rank ``devices`` for ``circuit`` by ``esp_idle``, best first (module docs).
+
+    ``circuit``: a QuantumCircuit, or the path of an OpenQASM 2 or 3 file
+    (:func:`load_circuit`). ``devices``: names or Calibrations; ``None`` means every device
+    available: the live ones taking jobs of each vendor with credentials (``live`` not
+    ``False``), plus the bundled and stored calibrations of the other vendors (``live=True``:
+    the live ones only). Calibrations are fetched concurrently, as :func:`qtargets.calibrations`
+    does with ``live``, ``store``, ``timeout`` and ``retries``; transpiling is sequential, in
+    this thread (qiskit parallelises inside its passes already).
+    """
+    if method not in METHODS:
+        raise RankError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if optimization_level not in range(4):
+        raise RankError(f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}")
+    qc = circuit if isinstance(circuit, QuantumCircuit) else load_circuit(circuit)
+    if qc.has_control_flow_op():
+        raise RankError("a circuit with control flow cannot be ranked: its path, and so its "
+                        "score, is only known at run time")
+
+    with _store_in_use(store) as opened:
+        usable: StoreArg = opened if opened is not None else False
+        names, given, queues, fetch_live = _candidates(devices, live, opened, timeout, retries)
+        fetched = calibrations(names, live=fetch_live, store=usable, timeout=timeout,
+                               retries=retries) if names else {}
+    cals = [*given, *fetched.values()]
+
+    options: dict[str, Any] = {"seed_transpiler": seed}
+    if method == "qtargets":
+        options["layout_method"] = "qtargets"
+    rows = []
+    for done, cal in enumerate(cals):
+        if progress is not None:
+            progress(done, len(cals), cal.backend_name)
+        rows.append(_rank_one(qc, cal, optimization_level, options,
+                              queues.get(cal.backend_name)))
+    if progress is not None and cals:
+        progress(len(cals), len(cals), cals[-1].backend_name)
+    return sorted(rows, key=_order)
+
+
+def _order(row: Ranking) -> tuple[bool, bool, float, str]:
+    """Complete figures by esp_idle, then rows scoring unknown errors as 0, then errors."""
+    esp_idle = row.esp_idle if row.esp_idle is not None else 0.0
+    return row.error is not None, row.unknown_errors > 0, -esp_idle, row.device
+
+
+def _rank_one(qc: QuantumCircuit, cal: Calibration, level: int, options: dict[str, Any],
+              queue: str | None) -> Ranking:
+    row = Ranking(device=cal.backend_name, vendor=cal.vendor, num_qubits=cal.num_qubits,
+                  taken_at=cal.taken_at, queue=queue)
+    if qc.num_qubits > cal.num_qubits:
+        return replace(row, error=f"needs {qc.num_qubits} qubits, device has "
+                                  f"{cal.num_qubits}")
+    start = time.perf_counter()
+    try:
+        device = backend(cal)
+        out = device.pass_manager(level, **options).run(qc)
+    except (QiskitError, QTargetsError) as exc:
+        return replace(row, transpile_seconds=time.perf_counter() - start,
+                       error=f"transpile failed: {_message(exc)}")
+    seconds = time.perf_counter() - start
+    try:
+        figures = score(out, device.target)
+    except QTargetsError as exc:
+        return replace(row, transpile_seconds=seconds, error=f"cannot score: {exc}")
+    return replace(
+        row, esp=figures.esp, esp_idle=figures.esp_idle,
+        duration=figures.duration + 0.0,  # score() says -0.0 when no operation has a duration
+        two_qubit_gates=figures.two_qubit_gates, depth=figures.depth,
+        transpile_seconds=seconds, unknown_errors=_unknown_errors(out, device.target),
+        transpiled=out,
+    )
+
+
+def _unknown_errors(circuit: QuantumCircuit, target: Target) -> int:
+    """Operations (barriers and delays aside) whose error ``target`` does not give."""
+    index = {bit: i for i, bit in enumerate(circuit.qubits)}
+    count = 0
+    for inst in circuit.data:
+        name = inst.operation.name
+        if name in _NOT_OPERATIONS:
+            continue
+        by_qargs = target[name]
+        qargs = tuple(index[q] for q in inst.qubits)
+        if qargs not in by_qargs:
+            continue  # a global (ideal) instruction: nothing to know
+        props = by_qargs[qargs]
+        if props is None or props.error is None:
+            count += 1
+    return count
+
+
+def _message(exc: BaseException) -> str:
+    # QiskitError's str() is the repr of its message, quotes included
+    message = getattr(exc, "message", None)
+    return message if isinstance(message, str) else str(exc)
+
+
+# -- which devices -------------------------------------------------------------------------------
+
+
+def _candidates(
+    requested: Iterable[str | Calibration] | str | Calibration | None,
+    live: bool | None,
+    store: CalibrationStore | None,
+    timeout: float,
+    retries: int,
+) -> tuple[list[str], list[Calibration], dict[str, str], bool | None]:
+    """(names to fetch, calibrations given, queue by name, ``live`` for the fetch)."""
+    usable: StoreArg = store if store is not None else False
+
+    def listing() -> list[Device]:
+        return devices(store=usable, timeout=timeout, retries=retries)
+
+    if requested is not None:
+        items: Sequence[str | Calibration] = (
+            [requested] if isinstance(requested, (str, Calibration)) else list(requested))
+        given = list({c.backend_name: c for c in items if isinstance(c, Calibration)}.values())
+        names = list(dict.fromkeys(
+            d for d in items if isinstance(d, str) and d not in {c.backend_name for c in given}))
+        wanted = {vendor_of(n) for n in names}  # an unknown name fails here, before any fetch
+        queues: dict[str, str] = {}
+        if live is not False and wanted.intersection(configured_vendors()):
+            try:
+                queues = {d.name: _queue(d) for d in listing()}
+            except QTargetsError as exc:  # the fetch that follows reports what matters
+                logger.debug("no queue figures: %s", exc)
+        return names, given, queues, live
+
+    vendors = configured_vendors() if live is not False else []
+    if live is True and not vendors:
+        raise RankError("live=True ranks the live devices of the vendors with credentials, and "
+                        "none are configured: set QISKIT_IBM_TOKEN + QISKIT_IBM_INSTANCE or "
+                        "IONQ_API_KEY")
+    listed: list[Device] = []
+    fetch_live = live
+    if vendors:
+        try:
+            listed = listing()
+        except QTargetsError as exc:
+            if live is not None or not _is_outage(exc):
+                raise
+            warn(f"cannot list the live devices ({type(exc).__name__}: {exc}); ranking the "
+                 f"stored and bundled calibrations instead")
+            vendors, fetch_live = [], False
+    # a vendor with credentials is asked which devices take jobs today: its bundled and stored
+    # snapshots may be of devices since retired
+    taking_jobs = [d for d in listed if d.status.lower() in _AVAILABLE]
+    names = [d.name for d in taking_jobs]
+    if live is not True:
+        offline = [*bundled_backends(), *_stored_names(store)]
+        names += [n for n in offline if _vendor(n) not in (None, *vendors)]
+    return list(dict.fromkeys(names)), [], {d.name: d.queue for d in taking_jobs}, fetch_live
+
+
+def _vendor(name: str) -> str | None:
+    """The vendor of a name; ``None`` for a name no vendor serves (saved by hand to the
+    store), which :func:`qtargets.calibrations` could not look up either."""
+    try:
+        return vendor_of(name)
+    except QTargetsError:
+        return None
+
+
+def _queue(device: Device) -> str:
+    if device.status.lower() in _AVAILABLE:
+        return device.queue
+    return f"{device.queue} ({device.status})"
+
+
+def _stored_names(store: CalibrationStore | None) -> list[str]:
+    if store is None:
+        return []
+    try:
+        return [name for _, name in store.backends()]
+    except StoreError as exc:  # as qtargets.live does: the store is a cache, not a must
+        logger.warning("calibration store unusable, ignoring it: %s", exc)
+        return []

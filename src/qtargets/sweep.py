@@ -1,0 +1,410 @@
+"""Research sweeps: every circuit x device (x calibration day) x method x seed, scored.
+
+>>> import qtargets
+>>> from qiskit.circuit.library import QFTGate
+>>> from qiskit import QuantumCircuit
+>>> qft = QuantumCircuit(5, name="qft5")
+>>> _ = qft.append(QFTGate(5), range(5)), qft.measure_all()
+>>> records = qtargets.sweep([qft], ["ibm_fez", "qpu.aria-1"],
+...                         methods=["default", "qtargets"], seeds=[1, 2])  # doctest: +SKIP
+>>> records.to_csv("results.csv")                                           # doctest: +SKIP
+>>> records.to_pandas().groupby("method").esp_idle.median()                 # doctest: +SKIP
+
+Each run transpiles one circuit for one calibration with one method and seed, then scores it
+(:func:`qtargets.score`); a run that fails becomes a record carrying the error, never a
+crashed sweep. Records come back in a fixed order (circuits, then devices, methods, seeds)
+whatever the executor finished first, so two executors give identical records apart from
+timings.
+
+Executors: ``None`` (a local process pool, one worker per core), any
+``concurrent.futures.Executor``, or a ``dask.distributed`` client's ``get_executor()``.
+Calibrations travel to each worker once, not with every run: the default pool receives them
+when its workers start; on Dask they are scattered to every worker once (``broadcast``); any
+other executor gets them with each run. Each worker process builds a calibration's Target
+once and keeps it; :attr:`SweepRecords.transfers` counts the builds per worker, so this can be
+checked. Runs in one process take turns (qiskit's transpiler is not thread-safe), so thread
+pools give no speed-up: parallelism comes from processes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+import multiprocessing
+import os
+import pickle  # only our own payloads: Targets the sweep pickled itself
+import socket
+import statistics
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from qiskit import QuantumCircuit
+from qiskit.transpiler import Target
+
+from ._exceptions import QTargetsError
+from .backend import QTargetsBackend
+from .build import build_target
+from .calibration import Calibration
+from .live import calibration
+from .score import score
+
+__all__ = ["METHODS", "SweepError", "SweepRecord", "SweepRecords", "sweep"]
+
+METHODS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "qtargets": {"layout_method": "qtargets"},
+    "sabre": {"layout_method": "sabre"},
+    "dense": {"layout_method": "dense"},
+    "trivial": {"layout_method": "trivial"},
+}
+"""Named methods: the keyword arguments each adds to the preset pass manager."""
+
+
+class SweepError(QTargetsError, ValueError):
+    """A sweep was asked for something it cannot run (an unknown method, no circuits...)."""
+
+
+@dataclass(frozen=True)
+class SweepRecord:
+    """One run: one circuit on one calibration with one method and seed."""
+
+    circuit: str
+    device: str
+    calibration_time: datetime | None
+    method: str
+    seed: int | None
+    optimization_level: int
+    esp: float | None = None
+    esp_idle: float | None = None
+    duration: float | None = None
+    """Seconds (ALAP schedule)."""
+    two_qubit_gates: int | None = None
+    depth: int | None = None
+    transpile_seconds: float | None = None
+    error: str | None = None
+    """``"TypeName: message"`` when the run failed; the figures are then ``None``."""
+
+    def same_result(self, other: SweepRecord) -> bool:
+        """Equal in everything but the time transpiling took."""
+        return _without_time(self) == _without_time(other)
+
+
+def _without_time(record: SweepRecord) -> dict[str, Any]:
+    values = asdict(record)
+    values.pop("transpile_seconds")
+    return values
+
+
+class SweepRecords(list[SweepRecord]):
+    """The records of a sweep, in order, with tidy exports."""
+
+    transfers: Counter[tuple[str, str]]
+    """``(worker, calibration key)`` -> how many times that calibration was built into a
+    Target in that worker process (1 each, when shipping works as designed)."""
+
+    def __init__(self, records: Iterable[SweepRecord] = (),
+                 transfers: Counter[tuple[str, str]] | None = None):
+        super().__init__(records)
+        self.transfers = transfers if transfers is not None else Counter()
+
+    @property
+    def failed(self) -> list[SweepRecord]:
+        return [r for r in self if r.error is not None]
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame``, one row per record (needs pandas)."""
+        try:
+            import pandas  # type: ignore[import-untyped]  # noqa: PLC0415  (optional)
+        except ImportError:
+            raise SweepError("to_pandas needs pandas: pip install pandas (or write CSV with "
+                             "to_csv)") from None
+        return pandas.DataFrame([asdict(r) for r in self],
+                                columns=[f.name for f in fields(SweepRecord)])
+
+    def to_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write one row per record; times in ISO 8601, missing figures empty."""
+        out = Path(path)
+        names = [f.name for f in fields(SweepRecord)]
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=names)
+            writer.writeheader()
+            for record in self:
+                row = asdict(record)
+                when = row["calibration_time"]
+                row["calibration_time"] = when.isoformat() if when is not None else ""
+                writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        return out
+
+    def plot(self, path: str | os.PathLike[str] | None = None) -> Any:
+        """ESP with idle decoherence per circuit and method, one panel per device (geometric
+        mean over seeds and calibration days; log scale). Needs matplotlib."""
+        from .errormap import _require_matplotlib  # noqa: PLC0415  (optional dependency)
+
+        _require_matplotlib()
+        from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+        from matplotlib.figure import Figure  # noqa: PLC0415
+
+        ok = [r for r in self if r.esp_idle is not None and r.esp_idle > 0]
+        esp_idle = {id(r): float(r.esp_idle or 0.0) for r in ok}
+        devices = sorted({r.device for r in ok}) or ["(no results)"]
+        circuits = list(dict.fromkeys(r.circuit for r in ok))
+        methods = list(dict.fromkeys(r.method for r in ok))
+        figure = Figure(figsize=(max(6.0, 0.9 * len(circuits) * max(len(methods), 1) + 2),
+                                 3.2 * len(devices)), dpi=100, layout="constrained")
+        FigureCanvasAgg(figure)
+        axes_list = figure.subplots(len(devices), 1, squeeze=False)[:, 0]
+        width = 0.8 / max(len(methods), 1)
+        for axes, device in zip(axes_list, devices, strict=True):
+            for m, method in enumerate(methods):
+                heights = []
+                for circuit in circuits:
+                    values = [esp_idle[id(r)] for r in ok if r.device == device
+                              and r.circuit == circuit and r.method == method]
+                    heights.append(math.exp(statistics.fmean(math.log(v) for v in values))
+                                   if values else math.nan)
+                axes.bar([c + m * width for c in range(len(circuits))], heights, width,
+                         label=method)
+            axes.set_yscale("log")
+            axes.set_title(device)
+            axes.set_ylabel("esp_idle")
+            axes.set_xticks([c + width * (len(methods) - 1) / 2 for c in range(len(circuits))],
+                            circuits, rotation=30, ha="right")
+            if methods:
+                axes.legend()
+        if path is not None:
+            figure.savefig(path)
+        return figure
+
+
+# -- the work, as it runs in a worker -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Run:
+    circuit: QuantumCircuit
+    circuit_name: str
+    key: str
+    device: str
+    calibration_time: datetime | None
+    method: str
+    options: Mapping[str, Any]
+    seed: int | None
+    optimization_level: int
+
+
+_PAYLOADS: dict[str, bytes] = {}
+_TARGETS: dict[str, Target] = {}
+_TURN = threading.Lock()
+"""Runs in one process take turns: qiskit's transpiler shares Rust-backed state (the basis
+translator's equivalence library, each Target) that refuses two threads at once ("Already
+borrowed"). Parallelism comes from processes: the default pool, or Dask worker processes."""
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _install(payloads: Mapping[str, bytes]) -> None:
+    """Pool initializer: every calibration arrives once, when the worker starts."""
+    _PAYLOADS.update(payloads)
+
+
+def _target(key: str, payload: bytes | None) -> tuple[Target, bool]:
+    """The Target for ``key``, built at most once per worker process (call under _TURN)."""
+    target = _TARGETS.get(key)
+    if target is not None:
+        return target, False
+    data = payload if payload is not None else _PAYLOADS.get(key)
+    if data is None:
+        raise SweepError(f"calibration {key} never reached worker {_worker_name()}")
+    target = _TARGETS[key] = _decode(data)
+    return target, True
+
+
+def _decode(data: bytes) -> Target:
+    if data.startswith(b"{"):
+        return build_target(Calibration.from_json(data))
+    target: Target = pickle.loads(data)
+    return target
+
+
+def _execute(run: _Run, payload: bytes | None = None
+             ) -> tuple[SweepRecord, str, bool]:
+    """One run in a worker: (record, worker name, whether the calibration arrived now)."""
+    base = SweepRecord(run.circuit_name, run.device, run.calibration_time, run.method,
+                       run.seed, run.optimization_level)
+    built = False
+    try:
+        with _TURN:
+            target, built = _target(run.key, payload)
+            backend = QTargetsBackend(target, name=run.device)
+            start = time.perf_counter()
+            manager = backend.pass_manager(run.optimization_level, seed_transpiler=run.seed,
+                                           **run.options)
+            compiled = manager.run(run.circuit)
+            seconds = time.perf_counter() - start
+            result = score(compiled, target)
+        record = replace(base, esp=result.esp, esp_idle=result.esp_idle,
+                         duration=result.duration, two_qubit_gates=result.two_qubit_gates,
+                         depth=result.depth, transpile_seconds=seconds)
+    except Exception as exc:  # a failed run is a record, not a crashed sweep
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        record = replace(base, error=f"{type(exc).__name__}: {message}"[:500])
+    return record, _worker_name(), built
+
+
+# -- the driver ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Device:
+    name: str
+    taken_at: datetime | None
+    key: str
+    payload: bytes
+
+
+def _device(source: object) -> _Device:
+    if isinstance(source, str):
+        source = calibration(source)
+    if isinstance(source, QTargetsBackend):
+        source = source.calibration if source.calibration is not None else source.target
+    if isinstance(source, Calibration):
+        payload = source.to_json().encode()
+        name, taken = source.backend_name, source.taken_at
+    elif isinstance(source, Target):
+        payload = pickle.dumps(source)
+        name, taken = source.description or "target", None
+    else:
+        raise SweepError(f"targets: expected device names, Calibrations, Targets or qtargets "
+                         f"backends, got {type(source).__name__}")
+    return _Device(name, taken, hashlib.sha256(payload).hexdigest()[:16], payload)
+
+
+def _methods(methods: Iterable[str] | Mapping[str, Mapping[str, Any]]
+             ) -> dict[str, Mapping[str, Any]]:
+    if isinstance(methods, Mapping):
+        return {str(k): dict(v) for k, v in methods.items()}
+    out: dict[str, Mapping[str, Any]] = {}
+    for name in methods:
+        if name not in METHODS:
+            raise SweepError(f"methods: unknown method {name!r} (known: "
+                             f"{', '.join(METHODS)}; or pass a mapping of name -> "
+                             f"pass-manager options)")
+        out[name] = METHODS[name]
+    if not out:
+        raise SweepError("methods: at least one method is needed")
+    return out
+
+
+def _circuits(circuits: Iterable[QuantumCircuit] | Mapping[str, QuantumCircuit]
+              ) -> list[tuple[str, QuantumCircuit]]:
+    items: list[tuple[str, object]] = (
+        list(circuits.items()) if isinstance(circuits, Mapping)
+        else [(getattr(c, "name", "circuit"), c) for c in circuits])
+    if not items:
+        raise SweepError("circuits: at least one circuit is needed")
+    seen: Counter[str] = Counter()
+    out = []
+    for name, circuit in items:
+        if not isinstance(circuit, QuantumCircuit):
+            raise SweepError(f"circuits: expected QuantumCircuits, got "
+                             f"{type(circuit).__name__}")
+        seen[name] += 1
+        out.append((name if seen[name] == 1 else f"{name}#{seen[name]}", circuit))
+    return out
+
+
+Progress = Callable[[int, int], None]
+"""``progress(runs done, runs in all)``."""
+
+
+def sweep(
+    circuits: Iterable[QuantumCircuit] | Mapping[str, QuantumCircuit],
+    targets: Iterable[str | Calibration | Target | QTargetsBackend],
+    methods: Iterable[str] | Mapping[str, Mapping[str, Any]] = ("default", "qtargets"),
+    seeds: Iterable[int | None] = (1,),
+    executor: Executor | None = None,
+    *,
+    optimization_level: int = 3,
+    max_workers: int | None = None,
+    progress: Progress | None = None,
+) -> SweepRecords:
+    """Transpile and score every circuit x target x method x seed; one record per run.
+
+    ``targets`` may hold several calibrations of one device (calibration days): each is its
+    own device/time pair in the records. ``methods`` are names from :data:`METHODS`, or a
+    mapping of your own names to pass-manager options (``{"dense3": {"layout_method":
+    "dense"}}``). ``executor=None`` runs on a local process pool of ``max_workers``
+    (default: one per core); see the module documentation for the others.
+    """
+    named_circuits = _circuits(circuits)
+    devices = [_device(t) for t in targets]
+    if not devices:
+        raise SweepError("targets: at least one device is needed")
+    chosen = _methods(methods)
+    seed_list = list(seeds) or [None]
+    runs = [_Run(circuit, cname, dev.key, dev.name, dev.taken_at, method, options, seed,
+                 optimization_level)
+            for cname, circuit in named_circuits
+            for dev in devices
+            for method, options in chosen.items()
+            for seed in seed_list]
+    payloads = {dev.key: dev.payload for dev in devices}
+
+    own = executor is None
+    if own:
+        executor = ProcessPoolExecutor(
+            max_workers=max_workers or os.cpu_count() or 1,
+            # spawn: forking a process whose qiskit has started threads can deadlock
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_install, initargs=(payloads,))
+    assert executor is not None
+    try:
+        futures = _submit(executor, runs, payloads, shipped=own)
+        results: list[tuple[SweepRecord, str, bool] | None] = [None] * len(runs)
+        index_of = {id(f): i for i, f in enumerate(futures)}
+        for done, future in enumerate(as_completed(futures), 1):
+            results[index_of[id(future)]] = future.result()
+            if progress is not None:
+                progress(done, len(runs))
+    finally:
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
+    transfers: Counter[tuple[str, str]] = Counter()
+    records = []
+    for run, result in zip(runs, results, strict=True):
+        assert result is not None
+        record, worker, built = result
+        records.append(record)
+        if built:
+            transfers[(worker, run.key)] += 1
+    return SweepRecords(records, transfers)
+
+
+def _submit(executor: Executor, runs: Sequence[_Run], payloads: Mapping[str, bytes], *,
+            shipped: bool) -> list[Future[tuple[SweepRecord, str, bool]]]:
+    """Submit every run, sending each calibration as the executor best allows."""
+    if shipped:  # the pool's initializer carried them
+        return [executor.submit(_execute, run) for run in runs]
+    client = getattr(executor, "_client", None)
+    if client is not None and hasattr(client, "scatter"):  # dask.distributed
+        client.run(_preload)  # import qiskit in each worker's main thread (see _preload)
+        scattered = {key: client.scatter(data, broadcast=True, hash=False)
+                     for key, data in payloads.items()}
+        return [executor.submit(_execute, run, scattered[run.key]) for run in runs]
+    return [executor.submit(_execute, run, payloads[run.key]) for run in runs]
+
+
+def _preload() -> None:
+    """Run on every Dask worker first: qiskit 2.6 on Python 3.11 can later crash if first
+    imported in a worker thread that then exits, and Dask runs tasks in threads."""
+    import qiskit  # noqa: F401, PLC0415

@@ -1,0 +1,198 @@
+"""layout_method="qtargets": a noise-aware layout stage that routes, places and embeds."""
+
+from __future__ import annotations
+
+import pytest
+from qiskit import QuantumCircuit, transpile
+from qiskit.converters import circuit_to_dag
+from qiskit.providers.fake_provider import GenericBackendV2
+from qiskit.quantum_info import Operator
+from qiskit.transpiler import (
+    CouplingMap,
+    InstructionProperties,
+    Layout,
+    PassManager,
+    Target,
+    TranspilerError,
+)
+from qiskit.transpiler.passes import CheckMap
+from qiskit.transpiler.passmanager_config import PassManagerConfig
+from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
+from qiskit.transpiler.preset_passmanagers.plugin import list_stage_plugins
+
+import qtargets
+from qtargets.layout import DeviceModel, QTargetsLayoutPlugin, circuit_load, clear_models
+
+
+def ring_backend(n: int = 7, seed: int = 11) -> GenericBackendV2:
+    """A small noisy device (errors, durations, T1/T2) whose unitaries we can still compare."""
+    return GenericBackendV2(n, coupling_map=CouplingMap.from_ring(n).get_edges(), seed=seed)
+
+
+def same_unitary(out: QuantumCircuit, circuit: QuantumCircuit) -> bool:
+    """``out`` (routed, on the whole device) computes ``circuit`` with idle ancillas."""
+    padded = QuantumCircuit(out.num_qubits)
+    padded.compose(circuit, range(circuit.num_qubits), inplace=True)
+    return bool(Operator.from_circuit(out).equiv(Operator(padded)))
+
+
+def mapped(circuit: QuantumCircuit, target: Target) -> bool:
+    check = CheckMap(target)
+    PassManager([check]).run(circuit)
+    return bool(check.property_set["is_swap_mapped"])
+
+
+def all_pairs_circuit(n: int) -> QuantumCircuit:
+    circuit = QuantumCircuit(n)
+    for q in range(n):
+        circuit.h(q)
+    for a in range(n):
+        for b in range(a + 1, n):
+            circuit.cx(a, b)
+            circuit.rz(0.1 * (a + b), b)
+    return circuit
+
+
+def test_the_plugin_is_registered_as_a_layout_stage() -> None:
+    assert "qtargets" in list_stage_plugins("layout")
+
+
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
+def test_routed_output_runs_on_the_device_and_computes_the_same_unitary(level: int) -> None:
+    backend = ring_backend()
+    circuit = all_pairs_circuit(5)  # no placement on a ring avoids swaps
+    out = transpile(circuit, target=backend.target, layout_method="qtargets",
+                    optimization_level=level, seed_transpiler=4)
+    assert mapped(out, backend.target)
+    assert out.layout is not None
+    assert out.layout.final_layout is not None
+    assert same_unitary(out, circuit)
+
+
+def test_a_circuit_that_fits_without_swaps_gets_none() -> None:
+    target = qtargets.load_target("ibm_fez")
+    line = QuantumCircuit(10)
+    line.h(0)
+    for q in range(9):
+        line.cx(q, q + 1)
+    line.measure_all()
+    out = transpile(line, target=target, layout_method="qtargets", seed_transpiler=1)
+    assert mapped(out, target)
+    assert out.count_ops().get("cz", 0) == 9  # one native two-qubit gate per cx: no swaps
+
+
+def test_the_same_seed_gives_the_same_circuit() -> None:
+    target = qtargets.load_target("ibm_sherbrooke")
+    circuit = all_pairs_circuit(6)
+    runs = [transpile(circuit, target=target, layout_method="qtargets", seed_transpiler=7)
+            for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_a_qubit_with_terrible_readout_is_avoided() -> None:
+    target = qtargets.load_target("ibm_fez")
+    ghz = QuantumCircuit(3)
+    ghz.h(0)
+    ghz.cx(0, 1)
+    ghz.cx(1, 2)
+    ghz.measure_all()
+    first = transpile(ghz, target=target, layout_method="qtargets", seed_transpiler=1)
+    chosen = first.layout.initial_index_layout(filter_ancillas=True)
+    bad = chosen[1]
+    measure = target["measure"][(bad,)]
+    target.update_instruction_properties(
+        "measure", (bad,), InstructionProperties(measure.duration, 0.45))
+    clear_models()  # the target changed in place after its first use
+    second = transpile(ghz, target=target, layout_method="qtargets", seed_transpiler=1)
+    assert bad not in second.layout.initial_index_layout(filter_ancillas=True)
+
+
+def test_it_beats_qiskits_default_on_a_deep_circuit_where_idle_time_dominates() -> None:
+    target = qtargets.load_target("ibm_sherbrooke")
+    circuit = all_pairs_circuit(8)
+    circuit.measure_all()
+    ours = transpile(circuit, target=target, optimization_level=3, seed_transpiler=1,
+                     layout_method="qtargets")
+    theirs = transpile(circuit, target=target, optimization_level=3, seed_transpiler=1)
+    assert qtargets.score(ours, target).esp_idle > qtargets.score(theirs, target).esp_idle
+
+
+def test_a_given_initial_layout_is_kept() -> None:
+    backend = ring_backend()
+    circuit = all_pairs_circuit(3)
+    out = transpile(circuit, target=backend.target, layout_method="qtargets",
+                    initial_layout=[4, 5, 6], seed_transpiler=1)
+    assert out.layout.initial_index_layout(filter_ancillas=True) == [4, 5, 6]
+    assert same_unitary(out, circuit)
+
+
+def test_works_through_generate_preset_pass_manager() -> None:
+    target = qtargets.load_target("ibm_torino")
+    manager = generate_preset_pass_manager(3, target=target, layout_method="qtargets",
+                                           seed_transpiler=2)
+    out = manager.run(all_pairs_circuit(5))
+    assert mapped(out, target)
+
+
+def test_ionq_with_uniform_numbers_is_placed_trivially_and_scores_as_qiskit() -> None:
+    target = qtargets.load_target("qpu.aria-1")
+    circuit = all_pairs_circuit(5)
+    circuit.measure_all()
+    options = {"translation_method": "ionq-native", "seed_transpiler": 3}
+    ours = transpile(circuit, target=target, layout_method="qtargets", **options)
+    theirs = transpile(circuit, target=target, **options)
+    assert ours.layout.initial_index_layout(filter_ancillas=True) == [0, 1, 2, 3, 4]
+    assert qtargets.score(ours, target).esp_idle == pytest.approx(
+        qtargets.score(theirs, target).esp_idle, rel=1e-9)
+
+
+def test_ionq_places_by_per_qubit_numbers_where_they_differ() -> None:
+    target = qtargets.load_target("qpu.aria-1")
+    measure = target["measure"][(0,)]
+    target.update_instruction_properties(
+        "measure", (0,), InstructionProperties(measure.duration, 0.3))
+    circuit = all_pairs_circuit(4)
+    circuit.measure_all()
+    out = transpile(circuit, target=target, layout_method="qtargets",
+                    translation_method="ionq-native", seed_transpiler=3)
+    assert 0 not in out.layout.initial_index_layout(filter_ancillas=True)
+
+
+def test_too_wide_a_circuit_is_a_transpiler_error() -> None:
+    with pytest.raises(TranspilerError):
+        transpile(QuantumCircuit(9), target=ring_backend().target, layout_method="qtargets")
+
+
+def test_a_device_without_error_data_still_gets_a_valid_layout() -> None:
+    out = transpile(all_pairs_circuit(4), coupling_map=CouplingMap.from_line(5),
+                    basis_gates=["cx", "rz", "sx", "x"], layout_method="qtargets",
+                    seed_transpiler=1)
+    assert same_unitary(out, all_pairs_circuit(4))
+
+
+def test_a_pass_manager_config_without_a_target_is_refused_clearly() -> None:
+    with pytest.raises(TranspilerError, match="needs a Target"):
+        QTargetsLayoutPlugin().pass_manager(PassManagerConfig(), 3)
+
+
+def test_the_load_counts_native_two_qubit_gates_and_measurements() -> None:
+    target = qtargets.load_target("ibm_fez")
+    circuit = QuantumCircuit(3, 1)
+    circuit.cx(0, 1)
+    circuit.swap(1, 2)
+    circuit.cp(0.3, 0, 1)
+    circuit.measure(2, 0)
+    load = circuit_load(circuit_to_dag(circuit), DeviceModel.of(target))
+    assert load.qubits == [0, 1, 2]
+    assert sorted(load.pairs) == [(0, 1, 3.0), (1, 2, 3.0)]  # cx 1 + cp 2; swap 3
+    assert list(load.measured) == [0, 0, 1]
+
+
+def test_the_device_model_takes_each_pairs_cheapest_direction() -> None:
+    target = qtargets.load_target("ibm_sherbrooke")  # ecr exists in one direction only
+    model = DeviceModel.of(target)
+    (a, b), _props = next((q, p) for q, p in target["ecr"].items() if p is not None)
+    assert model.two_qubit[a, b] == model.two_qubit[b, a] > 0
+    assert not model.complete
+    assert DeviceModel.of(target) is model  # cached per target
+    assert Layout  # (imported for readers: layouts are qiskit's own)

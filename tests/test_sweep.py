@@ -1,0 +1,231 @@
+"""qtargets.sweep: every combination run on an executor, one tidy record each."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from qiskit import QuantumCircuit
+from typer.testing import CliRunner
+
+import qtargets
+from qtargets.backend import backend
+from qtargets.cli import app
+from qtargets.sweep import SweepError, SweepRecord, SweepRecords, sweep
+
+DEVICES = ("ibm_fez", "qpu.aria-1")
+
+
+def ghz(n: int) -> QuantumCircuit:
+    circuit = QuantumCircuit(n, name=f"ghz_{n}")
+    circuit.h(0)
+    for q in range(n - 1):
+        circuit.cx(q, q + 1)
+    circuit.measure_all()
+    return circuit
+
+
+def ring(n: int) -> QuantumCircuit:
+    circuit = QuantumCircuit(n, name=f"ring_{n}")
+    for q in range(n):
+        circuit.h(q)
+    for q in range(n):
+        circuit.cx(q, (q + 1) % n)
+        circuit.rz(0.2 * q, (q + 1) % n)
+    circuit.measure_all()
+    return circuit
+
+
+CIRCUITS = [ghz(4), ring(6)]
+
+
+@pytest.fixture(scope="module")
+def calibrations() -> list[qtargets.Calibration]:
+    return [qtargets.load_calibration(name) for name in DEVICES]
+
+
+@pytest.fixture(scope="module")
+def on_the_default_pool(calibrations: list[qtargets.Calibration]) -> SweepRecords:
+    return sweep(CIRCUITS, calibrations, methods=["default", "qtargets"], seeds=[1, 2],
+                 optimization_level=1, max_workers=2)
+
+
+def test_one_record_per_combination_in_a_fixed_order(on_the_default_pool: SweepRecords) -> None:
+    keys = [(r.circuit, r.device, r.method, r.seed) for r in on_the_default_pool]
+    assert keys == [(c.name, d, m, s) for c in CIRCUITS for d in DEVICES
+                    for m in ("default", "qtargets") for s in (1, 2)]
+    assert not on_the_default_pool.failed
+    for record in on_the_default_pool:
+        assert record.calibration_time == qtargets.load_calibration(record.device).taken_at
+        assert record.transpile_seconds is not None
+        assert record.transpile_seconds > 0
+
+
+def test_each_record_is_what_transpiling_and_scoring_in_process_gives(
+        on_the_default_pool: SweepRecords) -> None:
+    for record in on_the_default_pool[::3]:
+        fake = backend(qtargets.load_calibration(record.device))
+        options = {"layout_method": "qtargets"} if record.method == "qtargets" else {}
+        circuit = next(c for c in CIRCUITS if c.name == record.circuit)
+        compiled = fake.pass_manager(1, seed_transpiler=record.seed, **options).run(circuit)
+        score = qtargets.score(compiled, fake.target)
+        assert (record.esp, record.esp_idle, record.duration, record.two_qubit_gates,
+                record.depth) == (score.esp, score.esp_idle, score.duration,
+                                  score.two_qubit_gates, score.depth)
+
+
+def test_calibrations_reach_each_worker_once_not_with_every_run(
+        on_the_default_pool: SweepRecords) -> None:
+    transfers = on_the_default_pool.transfers
+    workers = {worker for worker, _ in transfers}
+    assert 1 <= len(workers) <= 2
+    assert set(transfers.values()) == {1}           # never twice to one worker
+    assert sum(transfers.values()) <= len(workers) * len(DEVICES) < len(on_the_default_pool)
+
+
+@pytest.fixture(scope="module")
+def dask_executor() -> Iterator[object]:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client.get_executor()
+
+
+def test_a_dask_cluster_gives_identical_records(
+        calibrations: list[qtargets.Calibration], on_the_default_pool: SweepRecords,
+        dask_executor: object) -> None:
+    on_dask = sweep(CIRCUITS, calibrations, methods=["default", "qtargets"], seeds=[1, 2],
+                    optimization_level=1, executor=dask_executor)  # type: ignore[arg-type]
+    assert len(on_dask) == len(on_the_default_pool)
+    for ours, theirs in zip(on_the_default_pool, on_dask, strict=True):
+        assert ours.same_result(theirs), (ours, theirs)
+    assert set(on_dask.transfers.values()) == {1}
+    assert sum(on_dask.transfers.values()) <= 2 * len(DEVICES)
+
+
+def test_any_executor_works_and_builds_each_target_once_per_process(
+        calibrations: list[qtargets.Calibration], on_the_default_pool: SweepRecords) -> None:
+    with ThreadPoolExecutor(2) as threads:
+        records = sweep(CIRCUITS, calibrations, methods=["default", "qtargets"],
+                        seeds=[1, 2], optimization_level=1, executor=threads)
+    for a, b in zip(records, on_the_default_pool, strict=True):
+        assert a.same_result(b), (a, b)
+    assert records.transfers == {(worker, key): 1 for worker, key in records.transfers}
+    assert len(records.transfers) == len(DEVICES)  # one process: each Target built once
+
+
+def test_a_failing_combination_is_a_record_with_its_error_not_a_crash() -> None:
+    harmony = qtargets.load_calibration("qpu.harmony")  # 11 qubits
+    records = sweep([ghz(12), ghz(3)], [harmony], methods=["default"],
+                    executor=ThreadPoolExecutor(1))
+    too_wide, fine = records
+    assert too_wide.error is not None
+    assert "TranspilerError" in too_wide.error
+    assert too_wide.esp is None
+    assert too_wide.esp_idle is None
+    assert fine.error is None
+    assert fine.esp is not None
+    assert records.failed == [too_wide]
+
+
+def test_calibration_days_of_one_device_are_separate_records() -> None:
+    today = qtargets.load_calibration("ibm_fez")
+    assert today.taken_at is not None
+    yesterday = replace(today, taken_at=today.taken_at - timedelta(days=1))
+    records = sweep([ghz(3)], [yesterday, today], methods=["default"], optimization_level=1,
+                    executor=ThreadPoolExecutor(1))
+    assert [r.calibration_time for r in records] == [yesterday.taken_at, today.taken_at]
+    assert {r.device for r in records} == {"ibm_fez"}
+
+
+def test_methods_can_be_named_or_given_as_pass_manager_options() -> None:
+    fez = qtargets.load_calibration("ibm_fez")
+    records = sweep({"bell": ghz(2)}, [fez], methods={"dense": {"layout_method": "dense"}},
+                    seeds=[None], executor=ThreadPoolExecutor(1), optimization_level=0)
+    assert [(r.circuit, r.method, r.seed) for r in records] == [("bell", "dense", None)]
+    with pytest.raises(SweepError, match="unknown method 'magic'"):
+        sweep([ghz(2)], [fez], methods=["magic"])
+    with pytest.raises(SweepError, match="at least one circuit"):
+        sweep([], [fez])
+    with pytest.raises(SweepError, match="got int"):
+        sweep([ghz(2)], [42])  # type: ignore[list-item]
+
+
+def test_exports_csv_pandas_and_a_plot(on_the_default_pool: SweepRecords,
+                                       tmp_path: Path) -> None:
+    path = on_the_default_pool.to_csv(tmp_path / "results.csv")
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(on_the_default_pool)
+    assert rows[0]["circuit"] == "ghz_4"
+    assert float(rows[0]["esp_idle"]) > 0
+    assert list(rows[0]) == list(SweepRecord.__dataclass_fields__)
+
+    pandas = pytest.importorskip("pandas")
+    frame = on_the_default_pool.to_pandas()
+    assert isinstance(frame, pandas.DataFrame)
+    assert len(frame) == len(on_the_default_pool)
+
+    pytest.importorskip("matplotlib")
+    image = tmp_path / "results.png"
+    on_the_default_pool.plot(image)
+    from matplotlib.image import imread  # noqa: PLC0415  (optional dependency)
+
+    pixels = imread(image)
+    assert pixels.shape[0] > 200
+    assert pixels.std() > 0.05
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+GHZ_QASM = """OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[3];
+creg c[3];
+h q[0];
+cx q[0], q[1];
+cx q[1], q[2];
+measure q -> c;
+"""
+
+BELL_QASM3 = """OPENQASM 3.0;
+include "stdgates.inc";
+qubit[2] q;
+bit[2] c;
+h q[0];
+cx q[0], q[1];
+c = measure q;
+"""
+
+
+def test_the_sweep_command_writes_one_csv_row_per_run_and_a_plot(tmp_path: Path) -> None:
+    circuits = tmp_path / "circuits"
+    circuits.mkdir()
+    (circuits / "ghz3.qasm").write_text(GHZ_QASM, encoding="utf-8")
+    (circuits / "bell.qasm").write_text(BELL_QASM3, encoding="utf-8")
+    out, plot = tmp_path / "results.csv", tmp_path / "results.png"
+    result = CliRunner().invoke(app, [
+        "sweep", str(circuits), "--backends", "ibm_fez,qpu.aria-1", "--methods",
+        "default,qtargets", "--level", "0", "--workers", "1", "--out", str(out),
+        "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    assert "8 runs (0 failed)" in result.output
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(r["circuit"], r["device"], r["method"]) for r in rows} == {
+        (c, d, m) for c in ("bell", "ghz3") for d in ("ibm_fez", "qpu.aria-1")
+        for m in ("default", "qtargets")}
+    assert plot.stat().st_size > 10_000
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    failed = CliRunner().invoke(app, ["sweep", str(empty), "--backends", "ibm_fez"])
+    assert failed.exit_code == 2
+    assert "no *.qasm files" in failed.output
