@@ -181,6 +181,19 @@ def test_counts_depth_and_hotspots() -> None:
     assert "esp" in str(result)
 
 
+def test_operations_without_an_error_figure_are_counted_as_unknown() -> None:
+    target = line_target()
+    target.update_instruction_properties("x", (1,), InstructionProperties(X_TIME, None))
+    circuit = QuantumCircuit(3)
+    circuit.x(0)
+    circuit.x(1)
+    circuit.x(1)
+    circuit.rz(0.3, 2)  # an error of 0 is a figure, not an unknown
+    result = score(circuit, target)
+    assert result.unknown_errors == 2
+    assert result.esp == pytest.approx(1 - 1e-3)
+
+
 def test_a_sentinel_error_of_one_makes_esp_zero_without_crashing() -> None:
     target = line_target()
     target.update_instruction_properties("cx", (0, 1), InstructionProperties(CX_TIME, 1.0))

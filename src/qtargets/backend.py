@@ -17,8 +17,10 @@ day; it cannot run anything (:meth:`QTargetsBackend.run` says to simulate instea
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -39,11 +41,12 @@ from .calibration import Calibration
 from .ionq.plugin import PLUGIN_NAME, entangler_of
 from .live import StoreArg, When
 from .live import calibration as live_calibration
+from .score import Score, score
 
 if TYPE_CHECKING:
     from qiskit_aer import AerSimulator  # type: ignore[import-untyped]
 
-__all__ = ["BackendInputError", "BackendRunError", "QTargetsBackend", "backend"]
+__all__ = ["BackendInputError", "BackendRunError", "QTargetsBackend", "Transpiled", "backend"]
 
 
 class BackendInputError(QTargetsError, TypeError):
@@ -52,6 +55,16 @@ class BackendInputError(QTargetsError, TypeError):
 
 class BackendRunError(QTargetsError):
     """A :class:`QTargetsBackend` holds a calibration, not a device: it cannot run circuits."""
+
+
+@dataclass(frozen=True)
+class Transpiled:
+    """A circuit transpiled for a backend, its score and how long transpiling took."""
+
+    circuit: QuantumCircuit
+    score: Score
+    seconds: float
+    """Wall time building the pass manager and running it."""
 
 
 class QTargetsBackend(BackendV2):  # type: ignore[misc]  # qiskit ships no type information
@@ -137,6 +150,16 @@ class QTargetsBackend(BackendV2):  # type: ignore[misc]  # qiskit ships no type 
         pm: StagedPassManager = generate_preset_pass_manager(
             optimization_level, backend=self, **options)
         return pm
+
+    def transpile_and_score(self, circuit: QuantumCircuit, optimization_level: int = 2,
+                            **options: Any) -> Transpiled:
+        """:meth:`pass_manager` run on ``circuit``, timed, then :func:`qtargets.score` of
+        the result: what ranking and sweeps do for every device. Transpiler errors (qiskit's,
+        or a :class:`~qtargets.ScoreError` when scoring) propagate."""
+        start = time.perf_counter()
+        compiled = self.pass_manager(optimization_level, **options).run(circuit)
+        seconds = time.perf_counter() - start
+        return Transpiled(compiled, score(compiled, self._target), seconds)
 
     def aer_simulator(self, qubits: Iterable[int] | None = None, **options: Any
                       ) -> AerSimulator:

@@ -52,7 +52,7 @@ from qiskit.transpiler.passes import (
 from qiskit.transpiler.passmanager_config import PassManagerConfig
 from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin
 
-from .score import idle_survival
+from .score import AlapClock, idle_survival
 
 __all__ = ["DeviceModel", "NoiseAwareLayout", "QTargetsLayoutPlugin", "clear_models"]
 
@@ -211,23 +211,17 @@ def circuit_load(dag: DAGCircuit, device: DeviceModel) -> CircuitLoad:
     ones = np.zeros(nq)
     measured = np.zeros(nq)
     pair_count: dict[tuple[int, int], float] = {}
-    ops = list(dag.topological_op_nodes())
-    # ALAP, in reverse: an operation ends when the earliest successor on its wires starts.
     clbit_index = {bit: nq + i for i, bit in enumerate(dag.clbits)}
-    next_start = np.zeros(nq + len(dag.clbits))
-    later_start = [math.nan] * nq
-    idle = np.zeros(nq)
+    clock = AlapClock(nq, nq + len(dag.clbits))
     t1, t2, tm = device.one_qubit_time, device.two_qubit_time, device.measure_time
-    for node in reversed(ops):
+    for node in reversed(list(dag.topological_op_nodes())):  # ALAP: from the end
         name = node.op.name
         qs = [index[q] for q in node.qargs]
         wires = qs + [clbit_index[c] for c in node.cargs]
         if not wires:
             continue
-        end = min(next_start[w] for w in wires)
         if name == "barrier":
-            for w in wires:
-                next_start[w] = end
+            clock.barrier(wires)
             continue
         if len(qs) == 1:
             if name == "measure":
@@ -249,15 +243,9 @@ def circuit_load(dag: DAGCircuit, device: DeviceModel) -> CircuitLoad:
             for a, b in itertools.pairwise(sorted(qs)):
                 pair_count[(a, b)] = pair_count.get((a, b), 0.0) + 3
             duration = 3 * (len(qs) - 1) * t2
-        start = end - duration
-        for w in wires:
-            next_start[w] = start
-        for q in qs:
-            later = later_start[q]
-            if not math.isnan(later) and later > end:
-                idle[q] += later - end
-            later_start[q] = start
-    active = [q for q in range(nq) if not math.isnan(later_start[q])]
+        clock.operation(qs, wires, duration)
+    idle = np.array([math.fsum(gaps) for gaps in clock.gaps])
+    active = [q for q in range(nq) if clock.active(q)]
     row = {q: r for r, q in enumerate(active)}
     pairs = [(row[a], row[b], k) for (a, b), k in pair_count.items()]
     return CircuitLoad(active, ones[active], measured[active], idle[active], pairs)

@@ -35,7 +35,6 @@ from typing import Any, Literal
 
 from qiskit.circuit import QuantumCircuit
 from qiskit.exceptions import QiskitError
-from qiskit.transpiler import Target
 
 from ._exceptions import QTargetsError, warn
 from .backend import backend
@@ -52,7 +51,7 @@ from .live import (
     devices,
     vendor_of,
 )
-from .score import score
+from .score import ScoreError
 from .store import CalibrationStore, StoreError
 
 __all__ = [
@@ -77,7 +76,6 @@ finished so far), and once more when all are done (``done == total``, the last d
 
 _AVAILABLE = frozenset({"online", "available"})
 """Device statuses (IBM, IonQ) in which a device takes jobs."""
-_NOT_OPERATIONS = frozenset({"barrier", "delay"})
 
 
 class RankError(QTargetsError, ValueError):
@@ -204,41 +202,20 @@ def _rank_one(qc: QuantumCircuit, cal: Calibration, level: int, options: dict[st
                                   f"{cal.num_qubits}")
     start = time.perf_counter()
     try:
-        device = backend(cal)
-        out = device.pass_manager(level, **options).run(qc)
+        done = backend(cal).transpile_and_score(qc, level, **options)
+    except ScoreError as exc:
+        return replace(row, transpile_seconds=time.perf_counter() - start,
+                       error=f"cannot score: {exc}")
     except (QiskitError, QTargetsError) as exc:
         return replace(row, transpile_seconds=time.perf_counter() - start,
                        error=f"transpile failed: {_message(exc)}")
-    seconds = time.perf_counter() - start
-    try:
-        figures = score(out, device.target)
-    except QTargetsError as exc:
-        return replace(row, transpile_seconds=seconds, error=f"cannot score: {exc}")
+    figures = done.score
     return replace(
-        row, esp=figures.esp, esp_idle=figures.esp_idle,
-        duration=figures.duration + 0.0,  # score() says -0.0 when no operation has a duration
+        row, esp=figures.esp, esp_idle=figures.esp_idle, duration=figures.duration,
         two_qubit_gates=figures.two_qubit_gates, depth=figures.depth,
-        transpile_seconds=seconds, unknown_errors=_unknown_errors(out, device.target),
-        transpiled=out,
+        transpile_seconds=done.seconds, unknown_errors=figures.unknown_errors,
+        transpiled=done.circuit,
     )
-
-
-def _unknown_errors(circuit: QuantumCircuit, target: Target) -> int:
-    """Operations (barriers and delays aside) whose error ``target`` does not give."""
-    index = {bit: i for i, bit in enumerate(circuit.qubits)}
-    count = 0
-    for inst in circuit.data:
-        name = inst.operation.name
-        if name in _NOT_OPERATIONS:
-            continue
-        by_qargs = target[name]
-        qargs = tuple(index[q] for q in inst.qubits)
-        if qargs not in by_qargs:
-            continue  # a global (ideal) instruction: nothing to know
-        props = by_qargs[qargs]
-        if props is None or props.error is None:
-            count += 1
-    return count
 
 
 def _message(exc: BaseException) -> str:

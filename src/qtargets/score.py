@@ -28,7 +28,7 @@ and listed in :attr:`Score.unknown_coherence`. Delays are idle time, not operati
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +39,7 @@ from ._exceptions import QTargetsError
 from .build import build_target
 from .calibration import Calibration
 
-__all__ = ["Hotspot", "Score", "ScoreError", "as_target", "idle_survival", "score"]
+__all__ = ["AlapClock", "Hotspot", "Score", "ScoreError", "as_target", "idle_survival", "score"]
 
 _SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "ps": 1e-12}
 _NOT_OPERATIONS = frozenset({"barrier", "delay"})
@@ -80,6 +80,9 @@ class Score:
     """Survival over its idle gaps, per active physical qubit (1.0: never idle)."""
     unknown_coherence: tuple[int, ...] = ()
     """Active qubits with neither T1 nor T2 in the target: their idling is not charged."""
+    unknown_errors: int = 0
+    """Operations the target lists on their qubits without an error figure: counted as
+    perfect, so ``esp`` flatters the device (e.g. a calibration with no fidelities)."""
 
     def __str__(self) -> str:
         return (f"esp {self.esp:.4g}, esp_idle {self.esp_idle:.4g}, "
@@ -117,6 +120,54 @@ def idle_survival(t: float, t1: float | None, t2: float | None) -> float:
     return 1.0 - p_reset - p_z
 
 
+class AlapClock:
+    """An ALAP schedule built walking a circuit from its end: every operation ends when the
+    earliest successor on its wires starts. Records each qubit's idle gaps between its first
+    and last operation (what :func:`score` charges, and the layout plugin estimates).
+
+    Wires: the qubits ``0..num_qubits-1`` first, then any classical bits.
+    """
+
+    def __init__(self, num_qubits: int, num_wires: int):
+        self._next_start = [0.0] * num_wires
+        self._later_start: list[float | None] = [None] * num_qubits
+        self.gaps: list[list[float]] = [[] for _ in range(num_qubits)]
+        """Per qubit, its idle gaps in seconds (latest first)."""
+
+    def operation(self, qubits: Sequence[int], wires: Sequence[int], seconds: float) -> None:
+        """An operation on ``qubits`` (and classical ``wires``) lasting ``seconds``."""
+        end = min(self._next_start[w] for w in wires)
+        start = end - seconds
+        for w in wires:
+            self._next_start[w] = start
+        for q in qubits:
+            later = self._later_start[q]
+            if later is not None and later - end > 0.0:
+                self.gaps[q].append(later - end)
+            self._later_start[q] = start
+
+    def barrier(self, wires: Sequence[int]) -> None:
+        """Nothing may cross it: its wires line up, and no qubit's activity starts or ends."""
+        end = min(self._next_start[w] for w in wires)
+        for w in wires:
+            self._next_start[w] = end
+
+    def wait(self, wires: Sequence[int], seconds: float) -> None:
+        """A delay: time passes on ``wires``, as idling, not as an operation."""
+        start = min(self._next_start[w] for w in wires) - seconds
+        for w in wires:
+            self._next_start[w] = start
+
+    def active(self, qubit: int) -> bool:
+        """Whether ``qubit`` has any operation."""
+        return self._later_start[qubit] is not None
+
+    @property
+    def makespan(self) -> float:
+        """Seconds from the first operation's start to the last one's end."""
+        return max(0.0, -min(self._next_start, default=0.0))  # not -0.0 when nothing lasts
+
+
 def score(circuit: QuantumCircuit, target_or_calibration: Target | Calibration | Any) -> Score:
     """Score ``circuit``, already transpiled for the device, on its calibration.
 
@@ -130,10 +181,13 @@ def score(circuit: QuantumCircuit, target_or_calibration: Target | Calibration |
 class _Scorer:
     def __init__(self, target: Target):
         self.target = target
-        self._props: dict[tuple[str, tuple[int, ...]], tuple[float, float]] = {}
+        self._props: dict[tuple[str, tuple[int, ...]], tuple[float, float, bool]] = {}
 
-    def properties(self, index: int, name: str, qubits: tuple[int, ...]) -> tuple[float, float]:
-        """(error, duration in s) of ``name`` on ``qubits``; unknown numbers count as 0."""
+    def properties(self, index: int, name: str, qubits: tuple[int, ...]
+                   ) -> tuple[float, float, bool]:
+        """(error, duration in s, whether the error is unknown) of ``name`` on ``qubits``;
+        unknown numbers count as 0. A global instruction is ideal by definition, not
+        unknown."""
         key = (name, qubits)
         found = self._props.get(key)
         if found is not None:
@@ -154,9 +208,10 @@ class _Scorer:
                 f"circuit.data[{index}]: {name!r} on qubits {list(qubits)} is not in the "
                 f"target (the device has no such {name} there); transpile for this target "
                 f"first")
+        unknown = qubits in by_qargs and (props is None or props.error is None)
         error = props.error if props is not None and props.error is not None else 0.0
         duration = props.duration if props is not None and props.duration is not None else 0.0
-        found = self._props[key] = (float(error), float(duration))
+        found = self._props[key] = (float(error), float(duration), unknown)
         return found
 
     def delay_seconds(self, index: int, op: Any) -> float:
@@ -184,14 +239,11 @@ class _Scorer:
         wire_of.update({bit: n + i for i, bit in enumerate(circuit.clbits)})
 
         esp = 1.0
-        two_qubit = 0
+        two_qubit = unknown_errors = 0
         costs: dict[tuple[int, ...], float] = {}
-        # ALAP in reverse: every operation ends when the earliest successor on its wires starts.
-        next_start = [0.0] * (n + circuit.num_clbits)
-        later_start: list[float | None] = [None] * n  # start of the qubit's next operation
-        gaps: list[list[float]] = [[] for _ in range(n)]
+        clock = AlapClock(n, n + circuit.num_clbits)
         data = circuit.data
-        for index in range(len(data) - 1, -1, -1):
+        for index in range(len(data) - 1, -1, -1):  # ALAP: from the end
             inst = data[index]
             op = inst.operation
             name = op.name
@@ -199,47 +251,36 @@ class _Scorer:
             wires = qubits + tuple(wire_of[c] for c in inst.clbits)
             if not wires:
                 continue
-            end = min(next_start[w] for w in wires)
             if name == "barrier":
-                for w in wires:
-                    next_start[w] = end
+                clock.barrier(wires)
                 continue
             if name == "delay":
-                start = end - self.delay_seconds(index, op)
-                for w in wires:
-                    next_start[w] = start
+                clock.wait(wires, self.delay_seconds(index, op))
                 continue
-            error, duration = self.properties(index, name, qubits)
+            error, duration, unknown_error = self.properties(index, name, qubits)
             esp *= 1.0 - error
+            unknown_errors += unknown_error
             if len(qubits) == 2:
                 two_qubit += 1
             key = qubits if len(qubits) == 1 else tuple(sorted(qubits))
             costs[key] = costs.get(key, 0.0) + _nats(error)
-            start = end - duration
-            for w in wires:
-                next_start[w] = start
-            for q in qubits:
-                later = later_start[q]
-                if later is not None and later - end > 0.0:
-                    gaps[q].append(later - end)
-                later_start[q] = start
-        makespan = max(0.0, -min(next_start, default=0.0))  # not -0.0 when nothing takes time
+            clock.operation(qubits, wires, duration)
 
         idle: dict[int, float] = {}
         unknown: list[int] = []
         properties = self.target.qubit_properties
         for q in range(n):
-            if later_start[q] is None:
+            if not clock.active(q):
                 continue  # the qubit does nothing
             t1 = t2 = None
             if properties is not None and q < len(properties) and properties[q] is not None:
                 t1, t2 = properties[q].t1, properties[q].t2
             if t1 is None and t2 is None:
-                if gaps[q]:
+                if clock.gaps[q]:
                     unknown.append(q)
                 idle[q] = 1.0
                 continue
-            survival = math.prod(idle_survival(gap, t1, t2) for gap in gaps[q])
+            survival = math.prod(idle_survival(gap, t1, t2) for gap in clock.gaps[q])
             idle[q] = survival
             costs[(q,)] = costs.get((q,), 0.0) + _nats(1.0 - survival)
 
@@ -247,12 +288,13 @@ class _Scorer:
         return Score(
             esp=esp,
             esp_idle=esp_idle,
-            duration=makespan,
+            duration=clock.makespan,
             two_qubit_gates=two_qubit,
             depth=circuit.depth(),
             hotspots=_hotspots(costs.items()),
             idle=idle,
             unknown_coherence=tuple(unknown),
+            unknown_errors=unknown_errors,
         )
 
 

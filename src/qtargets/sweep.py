@@ -37,7 +37,6 @@ import pickle  # only our own payloads: Targets the sweep pickled itself
 import socket
 import statistics
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -54,7 +53,6 @@ from .backend import QTargetsBackend
 from .build import build_target
 from .calibration import Calibration
 from .live import calibration
-from .score import score
 
 __all__ = ["METHODS", "SweepError", "SweepRecord", "SweepRecords", "sweep"]
 
@@ -245,16 +243,12 @@ def _execute(run: _Run, payload: bytes | None = None
     try:
         with _TURN:
             target, built = _target(run.key, payload)
-            backend = QTargetsBackend(target, name=run.device)
-            start = time.perf_counter()
-            manager = backend.pass_manager(run.optimization_level, seed_transpiler=run.seed,
-                                           **run.options)
-            compiled = manager.run(run.circuit)
-            seconds = time.perf_counter() - start
-            result = score(compiled, target)
+            done = QTargetsBackend(target, name=run.device).transpile_and_score(
+                run.circuit, run.optimization_level, seed_transpiler=run.seed, **run.options)
+        result = done.score
         record = replace(base, esp=result.esp, esp_idle=result.esp_idle,
                          duration=result.duration, two_qubit_gates=result.two_qubit_gates,
-                         depth=result.depth, transpile_seconds=seconds)
+                         depth=result.depth, transpile_seconds=done.seconds)
     except Exception as exc:  # a failed run is a record, not a crashed sweep
         message = str(exc).splitlines()[0] if str(exc) else ""
         record = replace(base, error=f"{type(exc).__name__}: {message}"[:500])
