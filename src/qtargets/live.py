@@ -62,6 +62,8 @@ __all__ = [
     "devices",
     "fetch",
     "history",
+    "is_outage",
+    "store_in_use",
     "target",
     "targets",
     "vendor_of",
@@ -181,7 +183,7 @@ def _offline(name: str, at: datetime | None, store: CalibrationStore | None) -> 
     return max(found, key=lambda c: c.taken_at or epoch)
 
 
-def _is_outage(exc: BaseException) -> bool:
+def is_outage(exc: BaseException) -> bool:
     """Failures the store may stand in for: the service, not the request, is the problem."""
     if isinstance(exc, (AuthenticationError, NotFoundError)):
         return False
@@ -226,7 +228,7 @@ async def _fetch_one(name: str, at: datetime | None, live: bool | None,
         client = await clients.get(vendor)
         fetched = await client.fetch(name, at, store)
     except QTargetsError as exc:
-        if live or not _is_outage(exc):
+        if live or not is_outage(exc):
             raise
         try:
             fallback = _offline(name, at, store)
@@ -256,7 +258,7 @@ async def acalibrations(names: Iterable[str], at: When = None, *, live: bool | N
     for name in unique:
         vendor_of(name)  # fail fast on a name no vendor serves
     when = parse_when(at)
-    with _store_in_use(store) as opened:
+    with store_in_use(store) as opened:
         async with AsyncExitStack() as stack:
             clients = _Clients(stack, timeout, retries)
             results = await gather_all(
@@ -265,7 +267,7 @@ async def acalibrations(names: Iterable[str], at: When = None, *, live: bool | N
 
 
 @contextmanager
-def _store_in_use(store: StoreArg, *, required: bool = False
+def store_in_use(store: StoreArg, *, required: bool = False
                   ) -> Iterator[CalibrationStore | None]:
     """The store ``store`` names, closed afterwards unless the caller passed it open.
 
@@ -381,7 +383,7 @@ def fetch(names: Iterable[str], at: When = None, *, store: StoreArg = None,
 
             return await gather_all([one(name) for name in unique])
 
-    with _store_in_use(store, required=True) as opened:
+    with store_in_use(store, required=True) as opened:
         return dict(zip(unique, _run(main(opened)), strict=True))
 
 
@@ -407,7 +409,7 @@ def history(name: str, since: When, until: When = None, *, store: StoreArg = Non
         if progress is not None:
             progress(min(1.0, (end - max(oldest, start)).total_seconds() / span), count)
 
-    with _store_in_use(store, required=True) as opened:
+    with store_in_use(store, required=True) as opened:
         if opened is None:
             raise QTargetsError("history needs a store to download into (store=False given)")
         if vendor_of(name) == "ibm":
@@ -467,7 +469,7 @@ def devices(*, store: StoreArg = None, timeout: float = 30.0,
 
             return await gather_all([of(vendor) for vendor in vendors])
 
-    with _store_in_use(store) as opened:
+    with store_in_use(store) as opened:
         return [device for group in _run(main(opened)) for device in group]
 
 

@@ -44,11 +44,11 @@ from .circuits import CircuitFileError, load_circuit
 from .live import (
     Device,
     StoreArg,
-    _is_outage,
-    _store_in_use,
     calibrations,
     configured_vendors,
     devices,
+    is_outage,
+    store_in_use,
     vendor_of,
 )
 from .score import ScoreError
@@ -166,7 +166,7 @@ def rank(
         raise RankError("a circuit with control flow cannot be ranked: its path, and so its "
                         "score, is only known at run time")
 
-    with _store_in_use(store) as opened:
+    with store_in_use(store) as opened:
         usable: StoreArg = opened if opened is not None else False
         names, given, queues, fetch_live = _candidates(devices, live, opened, timeout, retries)
         fetched = calibrations(names, live=fetch_live, store=usable, timeout=timeout,
@@ -266,7 +266,7 @@ def _candidates(
         try:
             listed = listing()
         except QTargetsError as exc:
-            if live is not None or not _is_outage(exc):
+            if live is not None or not is_outage(exc):
                 raise
             warn(f"cannot list the live devices ({type(exc).__name__}: {exc}); ranking the "
                  f"stored and bundled calibrations instead")
