@@ -504,6 +504,22 @@ def parse_timestamp(text: str) -> datetime:
     return utc(moment)
 
 
+def maybe_timestamp(value: object) -> datetime | None:
+    """Epoch seconds (a number) or ISO 8601 text as an aware UTC datetime; ``None`` for
+    anything else, or text that does not parse (vendor listings where a date is a nicety)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        try:
+            return parse_timestamp(value)
+        except (ValueError, OverflowError):
+            return None
+    return None
+
+
 def utc(moment: datetime) -> datetime:
     """``moment`` as an aware UTC datetime (naive input is taken to be UTC already)."""
     if moment.tzinfo is None:

@@ -46,7 +46,7 @@ from ._exceptions import (
 from ._flow import Fetched, gather_all
 from .build import build_target
 from .bundled import bundled_backends, load_calibration
-from .calibration import Calibration, utc
+from .calibration import Calibration, maybe_timestamp, parse_timestamp, utc
 from .ibm.account import KEY_ENVS, default_account_file
 from .ibm.client import AsyncIBMClient, IBMClient
 from .ionq.client import API_KEY_ENV, AsyncIonQClient, IonQClient
@@ -107,11 +107,10 @@ def parse_when(at: When) -> datetime | None:
         return datetime(at.year, at.month, at.day, tzinfo=timezone.utc)
     if isinstance(at, str):
         try:
-            parsed = datetime.fromisoformat(at.strip().replace("Z", "+00:00"))
-        except ValueError:
+            return parse_timestamp(at.strip())
+        except (ValueError, OverflowError):
             raise QTargetsError(f"at={at!r} is not an ISO 8601 date or date-time "
                                 f"(e.g. '2025-06-01' or '2025-06-01T12:00:00Z')") from None
-        return utc(parsed)
     raise QTargetsError(f"at must be a datetime, a date or ISO 8601 text, got "
                         f"{type(at).__name__}")
 
@@ -482,15 +481,7 @@ def _device(vendor: Vendor, row: dict[str, Any], store: CalibrationStore | None)
                       f"{row.get('queue_length', '?')} jobs",
                       latest.taken_at if latest is not None else None)
     name = str(row.get("backend", "?"))
-    updated = row.get("last_updated")
-    when: datetime | None = None
-    if isinstance(updated, (int, float)) and not isinstance(updated, bool):
-        when = datetime.fromtimestamp(updated, timezone.utc)
-    elif isinstance(updated, str):
-        try:
-            when = utc(datetime.fromisoformat(updated.replace("Z", "+00:00")))
-        except ValueError:
-            when = None
+    when = maybe_timestamp(row.get("last_updated"))
     wait = row.get("average_queue_time")
     queue = f"{wait / 60000:.0f} min" if isinstance(wait, (int, float)) else "?"
     qubits = row.get("qubits")

@@ -31,16 +31,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Generator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal, TypeVar, cast, get_args
+from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
 from .._exceptions import CalibrationError
-from .._flow import Fetched
+from .._flow import Fetched, Flow, Get, run_flow, run_flow_async
 from .._http import (
     ApiError,
     ApiKeyAuth,
@@ -49,8 +47,9 @@ from .._http import (
     HttpClient,
     HttpConfig,
     NotFoundError,
+    decode_json,
 )
-from ..calibration import Calibration, utc
+from ..calibration import Calibration, maybe_timestamp, utc
 from ..store import CalibrationStore, Snapshot
 from .convert import Gateset, to_calibration
 
@@ -83,15 +82,8 @@ def _iso_ms(epoch_ms: int) -> str:
 
 
 def _characterization_date(payload: Any) -> float | None:
-    date = payload.get("date") if isinstance(payload, dict) else None
-    if isinstance(date, (int, float)) and not isinstance(date, bool):
-        return float(date)
-    if isinstance(date, str):
-        try:
-            return utc(datetime.fromisoformat(date.replace("Z", "+00:00"))).timestamp()
-        except ValueError:
-            return None
-    return None
+    moment = maybe_timestamp(payload.get("date") if isinstance(payload, dict) else None)
+    return moment.timestamp() if moment is not None else None
 
 
 def _object(body: Any, url: str) -> dict[str, Any]:
@@ -122,20 +114,6 @@ def _api_version(base_url: str, requested: ApiVersion | None) -> ApiVersion:
     return requested
 
 
-@dataclass(frozen=True)
-class _Get:
-    """One GET a request flow asks its driver for; ``path`` is relative to the base URL."""
-
-    path: str
-    params: dict[str, int | str] = field(default_factory=dict)
-
-
-# A request flow yields the GETs it needs, is sent each decoded JSON body, and returns its
-# result. Every public method is one flow run by the sync or the async driver, so the two
-# clients share all logic and differ only in how they wait for a response.
-_Flow = Generator[_Get, Any, _T]
-
-
 class _IonQBase:
     """What the sync and async clients share: configuration, paths, and every request flow."""
 
@@ -159,13 +137,14 @@ class _IonQBase:
             backoff_max=backoff_max, retry_after_max=retry_after_max)
         self.api_version = _api_version(self.config.base_url, api_version)
         self._auth = ApiKeyAuth(key, "apiKey")
+        self._secrets = (key,)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.config.base_url!r}, apiKey=***)"
 
     # -- paths and parameters --------------------------------------------------------------
 
-    def _url(self, get: _Get, *, query: bool = True) -> str:
+    def _url(self, get: Get, *, query: bool = True) -> str:
         url = f"{self.config.base_url}/{get.path}"
         # ":" may stand in a query (RFC 3986), so v0.4's ISO times stay readable.
         return f"{url}?{urlencode(get.params, safe=':')}" if query and get.params else url
@@ -175,7 +154,7 @@ class _IonQBase:
         return self.api_version == "v0.3"
 
     def _list_get(self, backend: str, limit: int, page: int, *, start_ms: int | None = None,
-                  end_ms: int | None = None) -> _Get:
+                  end_ms: int | None = None) -> Get:
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE} (the IonQ API's "
                              f"page size), got {limit!r}")
@@ -186,16 +165,16 @@ class _IonQBase:
         for key, epoch_ms in (("start", start_ms), ("end", end_ms)):
             if epoch_ms is not None:
                 params[key] = epoch_ms if self._v03 else _iso_ms(epoch_ms)
-        return _Get(path, params)
+        return Get(path, params)
 
-    def _by_id_get(self, characterization_id: str, backend: str | None) -> _Get:
+    def _by_id_get(self, characterization_id: str, backend: str | None) -> Get:
         uuid = quote(characterization_id, safe="")
         if self._v03:
-            return _Get(f"characterizations/{uuid}")
+            return Get(f"characterizations/{uuid}")
         if backend is None:
             raise ValueError("IonQ API v0.4 finds a characterization by backend and id: "
                              "pass backend=...")
-        return _Get(f"backends/{quote(backend, safe='')}/characterizations/{uuid}")
+        return Get(f"backends/{quote(backend, safe='')}/characterizations/{uuid}")
 
     # -- interpretation --------------------------------------------------------------------
 
@@ -241,26 +220,34 @@ class _IonQBase:
                               retrieved_at=datetime.now(timezone.utc))
 
     # -- request flows, one per public method ----------------------------------------------
+    #
+    # Each public method is one flow (qtargets._flow) run by the sync or the async driver, so
+    # the two clients share all logic and differ only in how they wait for a response.
 
-    def _backends_flow(self) -> _Flow[list[dict[str, Any]]]:
-        return _backend_list((yield _Get("backends")))
+    def _json(self, get: Get) -> Flow[Any]:
+        """One GET and its body as JSON: ``body = yield from self._json(get)``."""
+        (result,) = yield [get]
+        return decode_json(result, self._secrets)
 
-    def _current_flow(self, backend: str) -> _Flow[tuple[dict[str, Any], str]]:
+    def _backends_flow(self) -> Flow[list[dict[str, Any]]]:
+        return _backend_list((yield from self._json(Get("backends"))))
+
+    def _current_flow(self, backend: str) -> Flow[tuple[dict[str, Any], str]]:
         """The newest characterization of ``backend`` and the URL it came from."""
         if self._v03:
-            get = _Get(f"characterizations/backends/{quote(backend, safe='')}/current")
-            return _object((yield get), self._url(get)), self._url(get)
+            get = Get(f"characterizations/backends/{quote(backend, safe='')}/current")
+            return _object((yield from self._json(get)), self._url(get)), self._url(get)
         get = self._list_get(backend, 1, 1)
-        items = self._page_items((yield get), "characterizations")
+        items = self._page_items((yield from self._json(get)), "characterizations")
         if not items:
             raise NotFoundError(f"no characterization of {backend} ({self._url(get)})",
                                 status=None, url=self._url(get, query=False))
         return items[0], self._url(get)
 
     def _characterization_flow(self, characterization_id: str,
-                               backend: str | None) -> _Flow[dict[str, Any]]:
+                               backend: str | None) -> Flow[dict[str, Any]]:
         get = self._by_id_get(characterization_id, backend)
-        payload = _object((yield get), self._url(get))
+        payload = _object((yield from self._json(get)), self._url(get))
         # v0.4 answers 404 for another backend's id; make v0.3 mean the same.
         if backend is not None and payload.get("backend", backend) != backend:
             raise NotFoundError(f"characterization {characterization_id} is of "
@@ -270,19 +257,19 @@ class _IonQBase:
 
     def _characterizations_flow(self, backend: str, start: datetime | None,
                                 end: datetime | None, limit: int
-                                ) -> _Flow[list[dict[str, Any]]]:
+                                ) -> Flow[list[dict[str, Any]]]:
         start_ms = None if start is None else _epoch_ms(start)
         end_ms = None if end is None else _epoch_ms(end)
         out: list[dict[str, Any]] = []
         seen: set[Any] = set()
         for page in range(1, MAX_PAGES + 1):
             get = self._list_get(backend, limit, page, start_ms=start_ms, end_ms=end_ms)
-            if self._add_page((yield get), limit, out, seen):
+            if self._add_page((yield from self._json(get)), limit, out, seen):
                 break
         return out
 
     def _calibration_flow(self, backend: str, at: datetime | None,
-                          gateset: Gateset) -> _Flow[Calibration]:
+                          gateset: Gateset) -> Flow[Calibration]:
         if at is None:
             payload, source = yield from self._current_flow(backend)
             return self._convert(payload, gateset, source)
@@ -290,10 +277,11 @@ class _IonQBase:
         # ``at`` (dates are whole seconds), and the result is checked against ``at`` anyway.
         get = self._list_get(backend, 1, 1, end_ms=_epoch_ms(at) + 1)
         source = self._url(get)
-        return self._convert(self._pick_at((yield get), backend, at, source), gateset, source)
+        payload = self._pick_at((yield from self._json(get)), backend, at, source)
+        return self._convert(payload, gateset, source)
 
     def _fetch_flow(self, backend: str, at: datetime | None,
-                    store: CalibrationStore | None) -> _Flow[Fetched]:
+                    store: CalibrationStore | None) -> Flow[Fetched]:
         """The native calibration, saved to ``store``; unchanged costs one request.
 
         IonQ documents no ETags, so the cheap check is the characterization id: when the
@@ -305,7 +293,7 @@ class _IonQBase:
         else:
             get = self._list_get(backend, 1, 1, end_ms=_epoch_ms(at) + 1)
             source = self._url(get)
-            payload = self._pick_at((yield get), backend, at, source)
+            payload = self._pick_at((yield from self._json(get)), backend, at, source)
         ident = payload.get("id")
         ident = ident if isinstance(ident, str) and ident else None
         if store is not None and ident is not None:
@@ -328,15 +316,15 @@ class _IonQBase:
             calibration, raw={"characterization": raw},
             calibration_id=ident if isinstance(ident, str) and ident else None)
 
-    def _newest_id_flow(self, backend: str) -> _Flow[str | None]:
+    def _newest_id_flow(self, backend: str) -> Flow[str | None]:
         if not self._v03:
-            entries = _backend_list((yield _Get("backends")))
+            entries = _backend_list((yield from self._json(Get("backends"))))
             entry = next((e for e in entries if e.get("backend") == backend), {})
             named = entry.get("characterization_id")
             if isinstance(named, str) and named:
                 return named
         get = self._list_get(backend, 1, 1)
-        items = self._page_items((yield get), "characterizations")
+        items = self._page_items((yield from self._json(get)), "characterizations")
         if not items:
             return None
         newest = items[0].get("id")
@@ -376,14 +364,8 @@ class IonQClient(_IonQBase):
     def close(self) -> None:
         self._http.close()
 
-    def _run(self, flow: _Flow[_T]) -> _T:
-        body: Any = None
-        while True:
-            try:
-                get = flow.send(body)
-            except StopIteration as done:
-                return cast(_T, done.value)
-            body = self._http.get_json(get.path, get.params or None)
+    def _run(self, flow: Flow[_T]) -> _T:
+        return run_flow(self._http, flow)
 
     def backends(self) -> list[dict[str, Any]]:
         """Every backend the key can see, as IonQ describes it (the shape differs by version)."""
@@ -461,14 +443,8 @@ class AsyncIonQClient(_IonQBase):
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def _run(self, flow: _Flow[_T]) -> _T:
-        body: Any = None
-        while True:
-            try:
-                get = flow.send(body)
-            except StopIteration as done:
-                return cast(_T, done.value)
-            body = await self._http.get_json(get.path, get.params or None)
+    async def _run(self, flow: Flow[_T]) -> _T:
+        return await run_flow_async(self._http, flow)
 
     async def backends(self) -> list[dict[str, Any]]:
         """See :meth:`IonQClient.backends`."""
