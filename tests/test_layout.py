@@ -21,7 +21,13 @@ from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
 from qiskit.transpiler.preset_passmanagers.plugin import list_stage_plugins
 
 import qtargets
-from qtargets.layout import DeviceModel, QTargetsLayoutPlugin, circuit_load, clear_models
+from qtargets.layout import (
+    DeviceModel,
+    QTargetsLayoutPlugin,
+    circuit_load,
+    clear_models,
+    embeddings,
+)
 
 
 def ring_backend(n: int = 7, seed: int = 11) -> GenericBackendV2:
@@ -196,3 +202,14 @@ def test_the_device_model_takes_each_pairs_cheapest_direction() -> None:
     assert not model.complete
     assert DeviceModel.of(target) is model  # cached per target
     assert Layout  # (imported for readers: layouts are qiskit's own)
+
+
+def test_a_circuit_that_cannot_fit_without_swaps_is_told_so_without_a_search() -> None:
+    target = qtargets.load_target("ibm_fez")  # heavy-hex: no qubit has four neighbours
+    circuit = QuantumCircuit(5)
+    for a in range(5):
+        for b in range(a + 1, 5):
+            circuit.cz(a, b)
+    load = circuit_load(circuit_to_dag(circuit), DeviceModel.of(target))
+    # without the degree check this search would run to its (here enormous) call limit
+    assert embeddings(load, DeviceModel.of(target), limit=10, call_limit=10**12).shape == (0, 5)

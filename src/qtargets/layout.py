@@ -268,6 +268,8 @@ def embeddings(load: CircuitLoad, device: DeviceModel, *, limit: int,
     pattern = rx.PyGraph(multigraph=False)
     pattern.add_nodes_from(range(n))
     pattern.add_edges_from_no_data([(row_of[a], row_of[b]) for a, b, _ in load.pairs])
+    if not _may_fit(pattern, device.graph):
+        return np.empty((0, n), dtype=np.int64)
     found = rx.vf2_mapping(device.graph, pattern, subgraph=True, induced=False,
                            id_order=False, call_limit=call_limit)
     physical: list[int] = []
@@ -281,6 +283,17 @@ def embeddings(load: CircuitLoad, device: DeviceModel, *, limit: int,
     if count:
         out[np.repeat(np.arange(count), n), rows] = physical
     return out
+
+
+def _may_fit(pattern: Any, graph: Any) -> bool:
+    """Cheap necessary conditions for ``pattern`` to embed in ``graph``: enough nodes and
+    edges, and for each degree, enough nodes of at least that degree. VF2 proves a misfit
+    only by exhausting its search (about a second at its call limit for a QFT on heavy-hex)."""
+    if pattern.num_nodes() > graph.num_nodes() or pattern.num_edges() > graph.num_edges():
+        return False
+    have = sorted((graph.degree(v) for v in graph.node_indices()), reverse=True)
+    need = sorted((pattern.degree(v) for v in pattern.node_indices()), reverse=True)
+    return all(h >= d for h, d in zip(have, need, strict=False))
 
 
 def best_placement(load: CircuitLoad, device: DeviceModel, placements: NDArray[np.int64]
