@@ -276,7 +276,7 @@ def rank_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
 ) -> None:
     """Rank devices for a circuit: transpile it for each, best estimated success first."""
-    names = [n.strip() for spec in backends or () for n in spec.split(",") if n.strip()]
+    names = _comma_list(backends or ())
     # on stderr, so that --json output can be piped; only on a terminal, where it can erase
     # itself (elsewhere rich leaves a blank line)
     progress_console = Console(stderr=True)
@@ -331,13 +331,13 @@ def sweep_command(
         if not circuits_dir.is_dir() or not files:
             raise QTargetsError(f"{circuits_dir}: no *.qasm files there")
         circuits = {f.stem: load_circuit(f) for f in files}
-        names = [n.strip() for spec in backends for n in spec.split(",") if n.strip()]
+        names = _comma_list(backends)
         try:
-            seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+            seed_list = [int(s) for s in _comma_list([seeds])]
         except ValueError:
             raise QTargetsError(f"--seeds: expected comma-separated integers, got "
                                 f"{seeds!r}") from None
-        method_list = [m.strip() for m in methods.split(",") if m.strip()]
+        method_list = _comma_list([methods])
         calibrations = list(live.calibrations(names).values())
         with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                       TimeElapsedColumn(), console=Console(stderr=True),
@@ -353,6 +353,11 @@ def sweep_command(
     failed = len(records.failed)
     typer.echo(f"{len(records)} runs ({failed} failed) -> {out}"
                + (f", {plot}" if plot is not None else ""))
+
+
+def _comma_list(specs: Iterable[str]) -> list[str]:
+    """Option values given comma-separated, repeated, or both, as one list."""
+    return [item.strip() for spec in specs for item in spec.split(",") if item.strip()]
 
 
 def _ranks(rows: list[Ranking]) -> list[int | None]:

@@ -46,6 +46,7 @@ __all__ = [
     "lattice_coordinates",
     "plot_error_map",
     "qubit_layout",
+    "require_matplotlib",
 ]
 
 UNCALIBRATED_ERROR = 1.0
@@ -93,7 +94,7 @@ def plot_error_map(
         MissingDependencyError: matplotlib is not installed.
         UnsupportedFormatError: ``path`` has a suffix matplotlib cannot write.
     """
-    _require_matplotlib()
+    require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
     from matplotlib.figure import Figure  # noqa: PLC0415
 
@@ -442,7 +443,7 @@ def _spacing(positions: dict[int, tuple[float, float]]) -> float:
 # -- optional dependency -------------------------------------------------------------------
 
 
-def _require_matplotlib() -> None:
+def require_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401, PLC0415
     except ImportError:

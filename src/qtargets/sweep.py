@@ -52,6 +52,7 @@ from ._exceptions import QTargetsError
 from .backend import QTargetsBackend
 from .build import build_target
 from .calibration import Calibration
+from .errormap import require_matplotlib
 from .live import calibration
 
 __all__ = ["METHODS", "SweepError", "SweepRecord", "SweepRecords", "sweep"]
@@ -144,9 +145,7 @@ class SweepRecords(list[SweepRecord]):
     def plot(self, path: str | os.PathLike[str] | None = None) -> Any:
         """ESP with idle decoherence per circuit and method, one panel per device (geometric
         mean over seeds and calibration days; log scale). Needs matplotlib."""
-        from .errormap import _require_matplotlib  # noqa: PLC0415  (optional dependency)
-
-        _require_matplotlib()
+        require_matplotlib()
         from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
         from matplotlib.figure import Figure  # noqa: PLC0415
 
