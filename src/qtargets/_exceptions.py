@@ -119,6 +119,13 @@ class QTargetsWarning(UserWarning):
     """Input was usable but something in it was changed, ignored or left out."""
 
 
+def error_message(exc: BaseException) -> str:
+    """An exception's message for a sentence: QiskitError's ``str()`` is the repr of its
+    message, quotes included, so its ``message`` attribute is used where there is one."""
+    message = getattr(exc, "message", None)
+    return message if isinstance(message, str) else str(exc)
+
+
 def short_repr(value: Any) -> str:
     """``repr`` cut to a readable length, so a huge payload never floods a message."""
     text = repr(value)

@@ -12,7 +12,7 @@ from typing import Any
 from qiskit import qasm2, qasm3
 from qiskit.circuit import QuantumCircuit
 
-from ._exceptions import QTargetsError
+from ._exceptions import QTargetsError, error_message
 
 __all__ = ["CircuitFileError", "load_circuit"]
 
@@ -85,7 +85,7 @@ def _load_qasm2(file: Path, shown: str | os.PathLike[str]) -> QuantumCircuit:
             custom_classical=qasm2.LEGACY_CUSTOM_CLASSICAL,
         )
     except qasm2.QASM2Error as exc:
-        raise _parse_error(shown, _message(exc), _QASM2_POSITION) from exc
+        raise _parse_error(shown, error_message(exc), _QASM2_POSITION) from exc
     return circuit
 
 
@@ -104,7 +104,7 @@ def _load_qasm3(text: str, shown: str | os.PathLike[str]) -> QuantumCircuit:
         line, column, reason = _antlr_position(exc)
         if line is not None:
             raise CircuitFileError(shown, reason, line=line, column=column) from exc
-        raise _parse_error(shown, _message(exc) or type(exc).__name__,
+        raise _parse_error(shown, error_message(exc) or type(exc).__name__,
                            _QASM2_POSITION, _ANTLR_POSITION) from exc
     return circuit
 
@@ -139,9 +139,3 @@ def _antlr_position(exc: BaseException) -> tuple[int | None, int | None, str]:
         pending += [a for a in current.args if isinstance(a, BaseException)]
         pending += [e for e in (current.__cause__, current.__context__) if e is not None]
     return None, None, ""
-
-
-def _message(exc: BaseException) -> str:
-    # QiskitError's str() is the repr of its message, quotes included
-    message = getattr(exc, "message", None)
-    return message if isinstance(message, str) else str(exc)

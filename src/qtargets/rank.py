@@ -36,7 +36,7 @@ from typing import Any, Literal
 from qiskit.circuit import QuantumCircuit
 from qiskit.exceptions import QiskitError
 
-from ._exceptions import QTargetsError, warn
+from ._exceptions import QTargetsError, error_message, warn
 from .backend import backend
 from .bundled import bundled_backends
 from .calibration import Calibration
@@ -208,7 +208,7 @@ def _rank_one(qc: QuantumCircuit, cal: Calibration, level: int, options: dict[st
                        error=f"cannot score: {exc}")
     except (QiskitError, QTargetsError) as exc:
         return replace(row, transpile_seconds=time.perf_counter() - start,
-                       error=f"transpile failed: {_message(exc)}")
+                       error=f"transpile failed: {error_message(exc)}")
     figures = done.score
     return replace(
         row, esp=figures.esp, esp_idle=figures.esp_idle, duration=figures.duration,
@@ -216,12 +216,6 @@ def _rank_one(qc: QuantumCircuit, cal: Calibration, level: int, options: dict[st
         transpile_seconds=done.seconds, unknown_errors=figures.unknown_errors,
         transpiled=done.circuit,
     )
-
-
-def _message(exc: BaseException) -> str:
-    # QiskitError's str() is the repr of its message, quotes included
-    message = getattr(exc, "message", None)
-    return message if isinstance(message, str) else str(exc)
 
 
 # -- which devices -------------------------------------------------------------------------------
