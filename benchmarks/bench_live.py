@@ -34,8 +34,7 @@ import qiskit  # noqa: F401  (import qiskit in the main thread first; see DEVELO
 import qtargets
 from qtargets import CalibrationStore
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from apiserver import FakeVendorServer
+TESTS = Path(__file__).resolve().parent.parent / "tests"
 
 BACKENDS = ("fez", "torino", "kyiv", "sherbrooke", "brisbane", "osaka", "kyoto", "cusco",
             "quebec", "marrakesh")
@@ -43,7 +42,15 @@ BACKENDS = ("fez", "torino", "kyiv", "sherbrooke", "brisbane", "osaka", "kyoto",
 
 def serve(conn: Connection, key: str, latency: float) -> None:
     """The fake server, in a process of its own: sharing the benchmark's GIL would make its
-    threads stall the client's CPU work and distort both sides."""
+    threads stall the client's CPU work and distort both sides.
+
+    Imported here, not at the top: the server's module loads qiskit-ibm-runtime (its
+    snapshots), whose ~80,000 objects would double the cost of every full garbage collection
+    in the measured process, which a user's process does not have.
+    """
+    sys.path.insert(0, str(TESTS))
+    from apiserver import FakeVendorServer  # noqa: PLC0415
+
     sys.setswitchinterval(0.0005)
     with FakeVendorServer(ibm_backends=BACKENDS, default_latency=latency,
                           ibm_api_key=key) as server:

@@ -800,6 +800,10 @@ class _Handler(BaseHTTPRequestHandler):
     vendor: FakeVendorServer
     protocol_version = "HTTP/1.1"
     timeout = HANDLER_TIMEOUT
+    # Headers and body go out in separate writes; with Nagle's algorithm on, the body's last
+    # partial segment waits for the client's delayed ACK (~40 ms on Linux) on some sizes.
+    # Real API front ends send without that stall, so neither does this server.
+    disable_nagle_algorithm = True
     server_version = "FakeVendor/1.0"
 
     def setup(self) -> None:
