@@ -213,3 +213,62 @@ def test_a_circuit_that_cannot_fit_without_swaps_is_told_so_without_a_search() -
     load = circuit_load(circuit_to_dag(circuit), DeviceModel.of(target))
     # without the degree check this search would run to its (here enormous) call limit
     assert embeddings(load, DeviceModel.of(target), limit=10, call_limit=10**12).shape == (0, 5)
+
+
+def dead_pairs(target: Target) -> set[tuple[int, int]]:
+    """Pairs whose every two-qubit gate has error 1 (IBM's mark for a broken coupler)."""
+    errors: dict[tuple[int, int], list[float]] = {}
+    for name in target.operation_names:
+        for qargs, props in target[name].items():
+            if qargs is not None and len(qargs) == 2 and props is not None:
+                pair = (min(qargs), max(qargs))
+                errors.setdefault(pair, []).append(
+                    props.error if props.error is not None else 0.0)
+    return {pair for pair, found in errors.items() if min(found) >= 1.0}
+
+
+def pairs_used(circuit: QuantumCircuit) -> set[tuple[int, int]]:
+    out = set()
+    for inst in circuit.data:
+        if len(inst.qubits) == 2:
+            a, b = (circuit.find_bit(q).index for q in inst.qubits)
+            out.add((min(a, b), max(a, b)))
+    return out
+
+
+def test_the_device_model_knows_the_couplers_without_dead_pairs() -> None:
+    target = qtargets.load_target("ibm_fez")
+    dead = dead_pairs(target)
+    assert dead  # the real snapshot has broken couplers
+    live = DeviceModel.of(target).live_coupling
+    assert live is not None
+    assert set(live.physical_qubits) == set(range(target.num_qubits))
+    live_pairs = {(min(a, b), max(a, b)) for a, b in live.get_edges()}
+    every_pair = {(min(a, b), max(a, b)) for a, b in target.build_coupling_map().get_edges()}
+    assert live_pairs == every_pair - dead
+    assert DeviceModel.of(ring_backend().target).live_coupling is None  # nothing dead
+
+
+def test_routing_goes_around_dead_couplers() -> None:
+    from qiskit.circuit.random import random_circuit  # noqa: PLC0415
+
+    target = qtargets.load_target("ibm_fez")
+    circuit = random_circuit(80, 10, max_operands=2, seed=3)
+    circuit.measure_all()
+    # (qiskit's default routes this circuit through dead pairs: its esp is exactly 0)
+    ours = transpile(circuit, target=target, optimization_level=1, seed_transpiler=1,
+                     layout_method="qtargets")
+    assert mapped(ours, target)
+    assert not pairs_used(ours) & dead_pairs(target)
+    assert qtargets.score(ours, target).esp > 0.0
+
+
+def test_a_circuit_wider_than_the_live_part_of_the_device_still_routes() -> None:
+    from qiskit.circuit.random import random_circuit  # noqa: PLC0415
+
+    target = qtargets.load_target("ibm_fez")  # two of its 156 qubits have only dead pairs
+    circuit = random_circuit(target.num_qubits, 2, max_operands=2, seed=1)
+    circuit.measure_all()
+    out = transpile(circuit, target=target, optimization_level=1, seed_transpiler=1,
+                    layout_method="qtargets")
+    assert mapped(out, target)

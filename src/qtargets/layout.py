@@ -13,7 +13,9 @@ its VF2 scoring averages every instruction's error on a qubit (diluting readout 
 
 1. looks for a placement needing no swaps (VF2 on the circuit's interaction graph),
 2. otherwise routes with SabreLayout under several seeds (one seed's best is often not the
-   best routing once the device's real numbers are counted),
+   best routing once the device's real numbers are counted), half of them on the device
+   without its dead couplers (error 1, IBM's mark for a broken pair), which qiskit's own
+   routing uses like any other,
 3. for every candidate, enumerates where on the device its (routed) interaction graph fits and
    scores each placement by an estimate of ``-ln(esp_idle)`` (see :mod:`qtargets.score`):
    per qubit, 1q gates x 1q error + readout error + estimated idle time x decoherence rate;
@@ -39,7 +41,7 @@ from numpy.typing import NDArray
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.passmanager import ConditionalController
 from qiskit.passmanager.compilation_status import PropertySet
-from qiskit.transpiler import Layout, PassManager, Target, TranspilerError
+from qiskit.transpiler import CouplingMap, Layout, PassManager, Target, TranspilerError
 from qiskit.transpiler.basepasses import TransformationPass
 from qiskit.transpiler.passes import (
     ApplyLayout,
@@ -86,7 +88,10 @@ class DeviceModel:
     """Per qubit, nats per second of idling: the slope of ``-ln(survival)`` at small t."""
     two_qubit: NDArray[np.float64]
     """``[a, b]``: cheapest native two-qubit gate on the pair, either direction; inf: none."""
-    graph: Any  # rustworkx.PyGraph of the pairs with a two-qubit gate
+    graph: Any  # rustworkx.PyGraph of the pairs with a usable two-qubit gate (error < 1)
+    live_coupling: CouplingMap | None
+    """The coupling map without the dead pairs (every two-qubit gate on them at error 1), for
+    routing; None when the device has none."""
     complete: bool
     """Every pair coupled (IonQ): nothing to route."""
     one_qubit_time: float
@@ -152,6 +157,15 @@ class DeviceModel:
         pairs = np.argwhere(np.triu(np.isfinite(two_q), 1))
         graph.add_edges_from_no_data([(int(a), int(b)) for a, b in pairs])
         complete = n > 1 and len(pairs) == n * (n - 1) // 2
+        live_coupling = None
+        if (n > 1 and not complete
+                and len(pairs) < len(_undirected(target.build_coupling_map()))):
+            edges = [(int(a), int(b)) for a, b in pairs]
+            live_coupling = CouplingMap([*edges, *((b, a) for a, b in edges)])
+            present = set(live_coupling.physical_qubits)
+            for q in range(n):  # a qubit whose every pair is dead stays, isolated
+                if q not in present:
+                    live_coupling.add_physical_qubit(q)
         return cls(
             num_qubits=n,
             one_qubit=np.array([float(np.median(v)) if v else 0.0 for v in one_q]),
@@ -159,11 +173,18 @@ class DeviceModel:
             idle_rate=rates,
             two_qubit=two_q,
             graph=graph,
+            live_coupling=live_coupling,
             complete=complete,
             one_qubit_time=float(np.median(t1q)) if t1q else 0.0,
             two_qubit_time=float(np.median(t2q)) if t2q else 0.0,
             measure_time=float(np.median(tmeas)) if tmeas else 0.0,
         )
+
+
+def _undirected(coupling: CouplingMap | None) -> set[tuple[int, int]]:
+    if coupling is None:
+        return set()
+    return {(min(a, b), max(a, b)) for a, b in coupling.get_edges()}
 
 
 _MODELS: OrderedDict[int, tuple[Target, DeviceModel]] = OrderedDict()
@@ -427,11 +448,19 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
     # -- routing: several Sabre runs, each placed anew -----------------------------------------
 
     def _routed(self, dag: DAGCircuit, device: DeviceModel, attempt: int) -> _Candidate:
+        """Sabre run ``attempt``: even runs route around the dead couplers (if any), odd runs
+        use every pair, since avoiding a few dead pairs can cost more swaps than the
+        re-placement below needs to dodge them. The cost decides between them."""
         seed = None if self.seed is None else self.seed + attempt
         properties = self._inner_properties()
-        sabre = SabreLayout(self.target, seed=seed, max_iterations=4,
-                            swap_trials=self.sabre_trials, layout_trials=self.sabre_trials)
-        routed = self._run([sabre], dag, properties)
+        routed = None
+        if device.live_coupling is not None and attempt % 2 == 0:
+            try:
+                routed = self._run([self._sabre(device.live_coupling, seed)], dag, properties)
+            except TranspilerError:  # a part of the circuit fits no live component
+                properties = self._inner_properties()
+        if routed is None:
+            routed = self._run([self._sabre(self.target, seed)], dag, properties)
         load = circuit_load(routed, device)
         placements = embeddings(load, device, limit=self.max_placements,
                                 call_limit=self.call_limit)
@@ -439,6 +468,10 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
         placements = np.vstack([own, placements]) if len(placements) else own
         placement, cost = best_placement(load, device, placements)
         return _Candidate(routed, properties, load, placement, cost)
+
+    def _sabre(self, coupling: Target | CouplingMap, seed: int | None) -> SabreLayout:
+        return SabreLayout(coupling, seed=seed, max_iterations=4,
+                           swap_trials=self.sabre_trials, layout_trials=self.sabre_trials)
 
     def _apply(self, winner: _Candidate) -> DAGCircuit:
         """Move the routed circuit of ``winner`` onto its best placement."""
