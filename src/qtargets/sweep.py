@@ -48,7 +48,7 @@ from typing import Any
 from qiskit import QuantumCircuit
 from qiskit.transpiler import Target
 
-from ._exceptions import QTargetsError
+from ._exceptions import QTargetsError, error_message
 from .backend import QTargetsBackend
 from .build import build_target
 from .calibration import Calibration
@@ -249,7 +249,8 @@ def _execute(run: _Run, payload: bytes | None = None
                          duration=result.duration, two_qubit_gates=result.two_qubit_gates,
                          depth=result.depth, transpile_seconds=done.seconds)
     except Exception as exc:  # a failed run is a record, not a crashed sweep
-        message = str(exc).splitlines()[0] if str(exc) else ""
+        text = error_message(exc)
+        message = text.splitlines()[0] if text else ""
         record = replace(base, error=f"{type(exc).__name__}: {message}"[:500])
     return record, _worker_name(), built
 
