@@ -101,7 +101,7 @@ def timed(func: Callable[[], object]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="timed rounds per measurement")
+    parser.add_argument("--repeat", type=int, default=9, help="timed rounds per measurement")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per request")
     args = parser.parse_args()
 
