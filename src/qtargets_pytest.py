@@ -18,8 +18,10 @@ Never live, never the network, never the user's calibration store: the same numb
 machine. Each call builds a fresh backend (a few milliseconds; the parsed calibration is
 cached), so a test may change its Target without touching another test's.
 
-This module imports nothing from qiskit or qtargets until a fixture is used: pytest loads it
-in every run of anyone who installed qtargets.
+pytest loads this plugin in every run of anyone who installed qtargets, whatever they test.
+So it is a top-level module, not ``qtargets.pytest_plugin``: importing anything inside the
+``qtargets`` package runs its ``__init__``, which imports qiskit (~1.2 s). Here nothing from
+qiskit or qtargets is imported until a fixture is used.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .backend import QTargetsBackend
+    from qtargets.backend import QTargetsBackend
 
 __all__ = ["BackendFactory", "bundled_backend", "qtargets_backend"]
 
@@ -42,8 +44,8 @@ _BUNDLED = "bundled_backend"
 
 
 def _make_backend(name_or_path: str | Path, **build_flags: Any) -> QTargetsBackend:
-    from .backend import backend  # noqa: PLC0415  # lazily: see the module docstring
-    from .bundled import load_calibration  # noqa: PLC0415
+    from qtargets.backend import backend  # noqa: PLC0415  # lazily: see the module docstring
+    from qtargets.bundled import load_calibration  # noqa: PLC0415
 
     return backend(load_calibration(name_or_path), **build_flags)
 
@@ -76,7 +78,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             argnames = [n.strip() for n in argnames.split(",")]
         if _BUNDLED in argnames:
             return
-    from .bundled import bundled_backends  # noqa: PLC0415
+    from qtargets.bundled import bundled_backends  # noqa: PLC0415
 
     names = bundled_backends()
     metafunc.parametrize(_BUNDLED, names, indirect=True, ids=names)
