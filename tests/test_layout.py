@@ -274,3 +274,22 @@ def test_a_circuit_wider_than_the_live_part_of_the_device_still_routes() -> None
     out = transpile(circuit, target=target, optimization_level=1, seed_transpiler=1,
                     layout_method="qtargets")
     assert mapped(out, target)
+
+
+@pytest.mark.parametrize("level", [0, 3])
+def test_routing_around_a_dead_coupler_still_computes_the_same_unitary(level: int) -> None:
+    backend = ring_backend()
+    target = backend.target
+    gate = next(name for name in ("cx", "ecr", "cz") if name in target.operation_names)
+    for qargs in [(2, 3), (3, 2)]:
+        if qargs in target[gate]:
+            props = target[gate][qargs]
+            target.update_instruction_properties(
+                gate, qargs, InstructionProperties(props.duration if props else None, 1.0))
+    clear_models()
+    circuit = all_pairs_circuit(5)
+    out = transpile(circuit, target=target, layout_method="qtargets",
+                    optimization_level=level, seed_transpiler=4)
+    assert mapped(out, target)
+    assert (2, 3) not in pairs_used(out)
+    assert same_unitary(out, circuit)
