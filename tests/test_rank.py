@@ -7,6 +7,7 @@ Offline on the bundled calibrations (``live=False``), and live against the loopb
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import sys
 from collections.abc import Iterator
@@ -20,8 +21,8 @@ from typer.testing import CliRunner
 import qtargets
 from apiserver import FakeVendorServer, Fault
 from qtargets.backend import backend
-from qtargets.cli import app
-from qtargets.rank import CircuitFileError, RankError, Ranking, load_circuit, rank
+from qtargets.cli import _probability, app
+from qtargets.rank import CircuitFileError, RankError, Ranking, _order, load_circuit, rank
 from qtargets.store import CalibrationStore
 
 from reference import snapshots
@@ -63,7 +64,8 @@ def ghz3_file(tmp_path: Path) -> Path:
 
 
 def figures(row: Ranking) -> tuple[object, ...]:
-    return (row.esp, row.esp_idle, row.duration, row.two_qubit_gates, row.depth)
+    return (row.esp, row.esp_idle, row.log_esp_idle, row.duration, row.two_qubit_gates,
+            row.depth)
 
 
 # -- ranking -------------------------------------------------------------------------------
@@ -95,8 +97,8 @@ def test_every_row_is_the_score_of_the_same_transpile(ghz3_file: Path, method: s
         layout = {"layout_method": "qtargets"} if method == "qtargets" else {}
         again = device.pass_manager(1, seed_transpiler=7, **layout).run(circuit)
         expected = qtargets.score(again, device.target)
-        assert figures(row) == (expected.esp, expected.esp_idle, expected.duration,
-                                expected.two_qubit_gates, expected.depth)
+        assert figures(row) == (expected.esp, expected.esp_idle, expected.log_esp_idle,
+                                expected.duration, expected.two_qubit_gates, expected.depth)
         assert row.transpiled == again  # the circuit to run if this device wins
 
 
@@ -118,7 +120,7 @@ def test_a_device_too_small_is_listed_last_with_an_error_not_dropped() -> None:
     assert [r.device for r in rows][-1] == "qpu.harmony"
     harmony = rows[-1]
     assert harmony.error == "needs 12 qubits, device has 11"
-    assert figures(harmony) == (None, None, None, None, None)
+    assert figures(harmony) == (None, None, None, None, None, None)
     assert harmony.num_qubits == 11
     assert all(r.error is None for r in rows[:-1])
 
@@ -375,3 +377,16 @@ def test_rank_command_shows_the_queue_of_live_devices(online: FakeVendorServer,
     assert fez.rstrip().endswith("0 jobs")
     assert max(len(line) for line in result.stdout.splitlines()) <= 100
     online.assert_no_secrets(result.output)
+
+
+def test_rows_whose_esp_idle_underflows_are_still_ordered_by_its_log() -> None:
+    # circuits of thousands of gates: esp_idle below the smallest float is 0.0 for every device
+    worse = Ranking(device="a", vendor="ibm", num_qubits=127, esp_idle=0.0,
+                    log_esp_idle=-900.0)
+    better = Ranking(device="b", vendor="ibm", num_qubits=127, esp_idle=0.0,
+                     log_esp_idle=-800.0)
+    dead = Ranking(device="c", vendor="ibm", num_qubits=127, esp_idle=0.0,
+                   log_esp_idle=-math.inf)  # a gate at error 1
+    assert sorted([dead, worse, better], key=_order) == [better, worse, dead]
+    assert _probability(0.0, -812.3) == "e^-812"
+    assert _probability(0.5, math.log(0.5)) == "0.5"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import decimal
 import math
+from decimal import Decimal
 
 import pytest
 from qiskit import QuantumCircuit, transpile
@@ -14,7 +16,7 @@ from qiskit.transpiler.passes import ALAPScheduleAnalysis
 
 import qtargets
 from qtargets import Score, ScoreError, score
-from qtargets.score import idle_survival
+from qtargets.score import idle_survival, log_idle_survival
 
 T1, T2 = 100e-6, 60e-6
 X_TIME, CX_TIME, MEASURE_TIME = 50e-9, 400e-9, 1e-6
@@ -90,6 +92,61 @@ def test_idle_survival_follows_the_documented_formula() -> None:
         survival_by_hand(10e-6, 50e-6, 50e-6), rel=1e-12)
     assert idle_survival(0.0, T1, T2) == 1.0
     assert idle_survival(1e-6, None, None) == 1.0
+
+
+def survival_to_200_digits(t: float, t1: float, t2: float) -> float:
+    """The documented formula in 200-digit decimal arithmetic: the cancellation is harmless."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = 200
+        t_, t1_, t2p = Decimal(t), Decimal(t1), Decimal(min(t1, t2))
+        p_reset = 1 - (-t_ / t1_).exp()
+        p_z = (1 - p_reset) * (1 - (-t_ * (1 / t2p - 1 / t1_)).exp()) / 2
+        return float(1 - p_reset - p_z)
+
+
+@pytest.mark.parametrize("t", [1e-9, 1e-6, 1e-4, 1e-3, 3e-3, 5e-3, 2e-2])
+def test_idle_survival_is_accurate_for_gaps_of_any_length(t: float) -> None:
+    # gaps of 10-200 T1 (long delays): 1 - p_reset - p_z in floats loses every digit there,
+    # and went negative (-9.6e-23 at 5 ms)
+    t1, t2 = 100e-6, 50e-6
+    assert idle_survival(t, t1, t2) == pytest.approx(survival_to_200_digits(t, t1, t2),
+                                                     rel=1e-12)
+    assert log_idle_survival(t, t1, t2) == pytest.approx(
+        math.log(survival_to_200_digits(t, t1, t2)), rel=1e-12)
+
+
+def test_a_long_delay_is_charged_without_a_negative_survival() -> None:
+    target = line_target(t1=100e-6, t2=50e-6)
+    circuit = QuantumCircuit(3)
+    circuit.x(0)
+    circuit.delay(5, 0, unit="ms")
+    circuit.x(0)
+    result = score(circuit, target)
+    expected = math.log(survival_to_200_digits(5e-3, 100e-6, 50e-6))
+    assert result.idle[0] > 0.0
+    assert result.esp_idle > 0.0
+    assert result.log_esp_idle == pytest.approx(result.log_esp + expected, rel=1e-9)
+
+
+def test_log_figures_stay_exact_where_the_figures_underflow() -> None:
+    target = Target(num_qubits=1)
+    target.add_instruction(XGate(), {(0,): InstructionProperties(None, 0.5)})
+    circuit = QuantumCircuit(1)
+    for _ in range(1200):
+        circuit.x(0)
+    result = score(circuit, target)
+    assert result.esp == 0.0  # 0.5 ** 1200 is below the smallest float
+    assert result.log_esp == pytest.approx(1200 * math.log(0.5), rel=1e-12)
+    assert result.log_esp_idle == result.log_esp  # no T1/T2: no idle charge
+
+
+def test_log_figures_are_the_logs_of_the_figures() -> None:
+    target = qtargets.load_target("ibm_fez")
+    circuit = synth_qft_full(6)
+    circuit.measure_all()
+    result = score(transpile(circuit, target=target, seed_transpiler=1), target)
+    assert result.log_esp == pytest.approx(math.log(result.esp), rel=1e-12)
+    assert result.log_esp_idle == pytest.approx(math.log(result.esp_idle), rel=1e-12)
 
 
 def test_a_delay_between_two_gates_is_charged_as_idle_time() -> None:

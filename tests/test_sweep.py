@@ -74,9 +74,10 @@ def test_each_record_is_what_transpiling_and_scoring_in_process_gives(
         circuit = next(c for c in CIRCUITS if c.name == record.circuit)
         compiled = fake.pass_manager(1, seed_transpiler=record.seed, **options).run(circuit)
         score = qtargets.score(compiled, fake.target)
-        assert (record.esp, record.esp_idle, record.duration, record.two_qubit_gates,
-                record.depth) == (score.esp, score.esp_idle, score.duration,
-                                  score.two_qubit_gates, score.depth)
+        assert (record.esp, record.esp_idle, record.log_esp_idle, record.duration,
+                record.two_qubit_gates, record.depth) == (
+            score.esp, score.esp_idle, score.log_esp_idle, score.duration,
+            score.two_qubit_gates, score.depth)
 
 
 def test_calibrations_reach_each_worker_once_not_with_every_run(

@@ -9,6 +9,7 @@ malformed file) are one red line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -377,7 +378,7 @@ def _ranking_table(rows: list[Ranking], title: str) -> Group:
         table.add_column("Queue", no_wrap=True)
     notes: list[Text] = []
     for rank_, row in zip(_ranks(rows), rows, strict=True):
-        esp_idle = _probability(row.esp_idle)
+        esp_idle = _probability(row.esp_idle, row.log_esp_idle)
         if row.error is not None:
             esp_idle = "[red]error[/]"
             notes.append(Text(f"{row.device}: {row.error}", style="red"))
@@ -396,8 +397,13 @@ def _ranking_table(rows: list[Ranking], title: str) -> Group:
     return Group(table, *notes)
 
 
-def _probability(p: float | None) -> str:
-    return _fmt.MISSING if p is None else f"{p:.3g}"
+def _probability(p: float | None, log: float | None = None) -> str:
+    """``p`` to three figures; below the smallest float, ``e^-812`` from its log."""
+    if p is None:
+        return _fmt.MISSING
+    if p == 0.0 and log is not None and math.isfinite(log):
+        return f"e^{log:.0f}"
+    return f"{p:.3g}"
 
 
 def _micro(seconds: float | None) -> str:

@@ -54,7 +54,7 @@ from qiskit.transpiler.passes import (
 from qiskit.transpiler.passmanager_config import PassManagerConfig
 from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin
 
-from .score import AlapClock, idle_survival
+from .score import AlapClock, log_idle_survival
 
 __all__ = ["DeviceModel", "NoiseAwareLayout", "QTargetsLayoutPlugin", "clear_models"]
 
@@ -150,8 +150,7 @@ class DeviceModel:
             if qp is None:
                 continue
             tiny = 1e-9  # slope of -ln(survival) at t -> 0, measured numerically
-            survival = idle_survival(tiny, qp.t1, qp.t2)
-            rates[q] = -math.log(survival) / tiny if survival < 1.0 else 0.0
+            rates[q] = -log_idle_survival(tiny, qp.t1, qp.t2) / tiny
         graph = rx.PyGraph(multigraph=False)
         graph.add_nodes_from(range(n))
         pairs = np.argwhere(np.triu(np.isfinite(two_q), 1))

@@ -26,6 +26,7 @@ figures are complete.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -96,6 +97,8 @@ class Ranking:
     """The device's qubits (not the circuit's)."""
     esp: float | None = None
     esp_idle: float | None = None
+    log_esp_idle: float | None = None
+    """``ln(esp_idle)``, exact where ``esp_idle`` underflows to 0: what rows are ordered by."""
     duration: float | None = None
     """Seconds, first operation's start to last one's end (ALAP)."""
     two_qubit_gates: int | None = None
@@ -122,6 +125,7 @@ class Ranking:
             "vendor": self.vendor,
             "num_qubits": self.num_qubits,
             "esp_idle": self.esp_idle,
+            "log_esp_idle": self.log_esp_idle,
             "esp": self.esp,
             "duration": self.duration,
             "two_qubit_gates": self.two_qubit_gates,
@@ -188,9 +192,10 @@ def rank(
 
 
 def _order(row: Ranking) -> tuple[bool, bool, float, str]:
-    """Complete figures by esp_idle, then rows scoring unknown errors as 0, then errors."""
-    esp_idle = row.esp_idle if row.esp_idle is not None else 0.0
-    return row.error is not None, row.unknown_errors > 0, -esp_idle, row.device
+    """Complete figures by esp_idle (its log, which large circuits do not underflow), then
+    rows scoring unknown errors as 0, then errors."""
+    log = row.log_esp_idle if row.log_esp_idle is not None else -math.inf
+    return row.error is not None, row.unknown_errors > 0, -log, row.device
 
 
 def _rank_one(qc: QuantumCircuit, cal: Calibration, level: int, options: dict[str, Any],
@@ -211,7 +216,8 @@ def _rank_one(qc: QuantumCircuit, cal: Calibration, level: int, options: dict[st
                        error=f"transpile failed: {error_message(exc)}")
     figures = done.score
     return replace(
-        row, esp=figures.esp, esp_idle=figures.esp_idle, duration=figures.duration,
+        row, esp=figures.esp, esp_idle=figures.esp_idle, log_esp_idle=figures.log_esp_idle,
+        duration=figures.duration,
         two_qubit_gates=figures.two_qubit_gates, depth=figures.depth,
         transpile_seconds=done.seconds, unknown_errors=figures.unknown_errors,
         transpiled=done.circuit,

@@ -21,8 +21,14 @@ successors allow, as IBM's scheduler places them), with the survival of an idle 
 * ``p_z = (1 - p_reset)(1 - exp(-t (1/T2' - 1/T1))) / 2``,
 * ``survival = 1 - p_reset - p_z``,
 
-multiplied over the qubit's gaps. A qubit whose T1 and T2 are both unknown is charged nothing
-and listed in :attr:`Score.unknown_coherence`. Delays are idle time, not operations.
+multiplied over the qubit's gaps. (Computed as ``exp(-t/T1) (1 + exp(-t (1/T2' - 1/T1))) / 2``,
+the same number without the cancellation that makes ``1 - p_reset - p_z`` worthless, even
+negative, for gaps of dozens of T1.) ``log_esp`` and ``log_esp_idle`` are the natural logs of
+the two figures, summed rather than multiplied: they stay exact where a large circuit's
+figures underflow to 0 (below about ``exp(-745)``), so compare large circuits by them.
+
+A qubit whose T1 and T2 are both unknown is charged nothing and listed in
+:attr:`Score.unknown_coherence`. Delays are idle time, not operations.
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ from ._exceptions import QTargetsError
 from .build import build_target
 from .calibration import Calibration
 
-__all__ = ["AlapClock", "Hotspot", "Score", "ScoreError", "as_target", "idle_survival", "score"]
+__all__ = ["AlapClock", "Hotspot", "Score", "ScoreError", "as_target", "idle_survival",
+           "log_idle_survival", "score"]
 
 _SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "ps": 1e-12}
 _NOT_OPERATIONS = frozenset({"barrier", "delay"})
@@ -69,6 +76,10 @@ class Score:
     """Product of ``1 - error`` over the instructions (barriers and delays excluded)."""
     esp_idle: float
     """``esp`` times every qubit's survival over its idle gaps (module docs)."""
+    log_esp: float
+    """``ln(esp)``, summed, so exact where ``esp`` underflows to 0; ``-inf``: a gate at error 1."""
+    log_esp_idle: float
+    """``ln(esp_idle)``, likewise: compare circuits of thousands of gates by this."""
     duration: float
     """Seconds from the first operation's start to the last one's end (ALAP schedule)."""
     two_qubit_gates: int
@@ -106,18 +117,21 @@ def as_target(device: Target | Calibration | Any) -> Target:
 
 def idle_survival(t: float, t1: float | None, t2: float | None) -> float:
     """Probability a qubit idle for ``t`` seconds keeps its state (formula in module docs)."""
+    return math.exp(log_idle_survival(t, t1, t2))
+
+
+def log_idle_survival(t: float, t1: float | None, t2: float | None) -> float:
+    """``ln`` of :func:`idle_survival`, accurate for gaps of any length (0: no loss)."""
     if t <= 0.0:
-        return 1.0
+        return 0.0
     known = [x for x in (t1, t2) if x is not None and x > 0.0]
     if not known:
-        return 1.0
+        return 0.0
     t2_eff = min(known)
     if t1 is None or t1 <= 0.0:
         t1 = t2_eff  # T2 only: charge it as relaxation at that rate, the cautious reading
-    keep = math.exp(-t / t1)
-    p_reset = 1.0 - keep
-    p_z = keep * (1.0 - math.exp(-t * (1.0 / t2_eff - 1.0 / t1))) / 2.0
-    return 1.0 - p_reset - p_z
+    # 1 - p_reset - p_z = exp(-t/T1) (1 + exp(-t d)) / 2, d = 1/T2' - 1/T1 >= 0
+    return -t / t1 + math.log1p(math.expm1(-t * (1.0 / t2_eff - 1.0 / t1)) / 2.0)
 
 
 class AlapClock:
@@ -239,6 +253,7 @@ class _Scorer:
         wire_of.update({bit: n + i for i, bit in enumerate(circuit.clbits)})
 
         esp = 1.0
+        log_esp: list[float] = []
         two_qubit = unknown_errors = 0
         costs: dict[tuple[int, ...], float] = {}
         clock = AlapClock(n, n + circuit.num_clbits)
@@ -258,15 +273,18 @@ class _Scorer:
                 clock.wait(wires, self.delay_seconds(index, op))
                 continue
             error, duration, unknown_error = self.properties(index, name, qubits)
-            esp *= 1.0 - error
+            esp *= 1.0 - error  # a product, as qiskit's estimate_fidelity, to match it exactly
+            nats = _nats(error)
+            log_esp.append(-nats)
             unknown_errors += unknown_error
             if len(qubits) == 2:
                 two_qubit += 1
             key = qubits if len(qubits) == 1 else tuple(sorted(qubits))
-            costs[key] = costs.get(key, 0.0) + _nats(error)
+            costs[key] = costs.get(key, 0.0) + nats
             clock.operation(qubits, wires, duration)
 
         idle: dict[int, float] = {}
+        log_idle: list[float] = []
         unknown: list[int] = []
         properties = self.target.qubit_properties
         for q in range(n):
@@ -280,14 +298,17 @@ class _Scorer:
                     unknown.append(q)
                 idle[q] = 1.0
                 continue
-            survival = math.prod(idle_survival(gap, t1, t2) for gap in clock.gaps[q])
-            idle[q] = survival
-            costs[(q,)] = costs.get((q,), 0.0) + _nats(1.0 - survival)
+            log_survival = math.fsum(log_idle_survival(gap, t1, t2) for gap in clock.gaps[q])
+            idle[q] = math.exp(log_survival)
+            log_idle.append(log_survival)
+            costs[(q,)] = costs.get((q,), 0.0) - log_survival
 
-        esp_idle = esp * math.prod(idle.values())
+        total = _log_sum(log_esp)
         return Score(
             esp=esp,
-            esp_idle=esp_idle,
+            esp_idle=esp * math.prod(idle.values()),
+            log_esp=total,
+            log_esp_idle=total + _log_sum(log_idle),
             duration=clock.makespan,
             two_qubit_gates=two_qubit,
             depth=circuit.depth(),
@@ -296,6 +317,11 @@ class _Scorer:
             unknown_coherence=tuple(unknown),
             unknown_errors=unknown_errors,
         )
+
+
+def _log_sum(logs: list[float]) -> float:
+    """Exact sum of logs; ``-inf`` if any is (fsum would give nan on inf - inf, never here)."""
+    return -math.inf if -math.inf in logs else math.fsum(logs)
 
 
 def _nats(error: float) -> float:

@@ -83,6 +83,8 @@ class SweepRecord:
     optimization_level: int
     esp: float | None = None
     esp_idle: float | None = None
+    log_esp_idle: float | None = None
+    """``ln(esp_idle)``, exact where a large circuit's ``esp_idle`` underflows to 0."""
     duration: float | None = None
     """Seconds (ALAP schedule)."""
     two_qubit_gates: int | None = None
@@ -246,6 +248,7 @@ def _execute(run: _Run, payload: bytes | None = None
                 run.circuit, run.optimization_level, seed_transpiler=run.seed, **run.options)
         result = done.score
         record = replace(base, esp=result.esp, esp_idle=result.esp_idle,
+                         log_esp_idle=result.log_esp_idle,
                          duration=result.duration, two_qubit_gates=result.two_qubit_gates,
                          depth=result.depth, transpile_seconds=done.seconds)
     except Exception as exc:  # a failed run is a record, not a crashed sweep
