@@ -259,6 +259,7 @@ def test_a_sentinel_error_of_one_makes_esp_zero_without_crashing() -> None:
     result = score(circuit, target)
     assert result.esp == 0.0
     assert result.esp_idle == 0.0
+    assert result.log_esp == result.log_esp_idle == -math.inf
     assert result.hotspots[0].qubits == (0, 1)
     assert math.isinf(result.hotspots[0].cost)
     assert result.hotspots[0].share == 1.0

@@ -303,12 +303,12 @@ class _Scorer:
             log_idle.append(log_survival)
             costs[(q,)] = costs.get((q,), 0.0) - log_survival
 
-        total = _log_sum(log_esp)
+        total = math.fsum(log_esp)  # -inf if a gate has error 1
         return Score(
             esp=esp,
             esp_idle=esp * math.prod(idle.values()),
             log_esp=total,
-            log_esp_idle=total + _log_sum(log_idle),
+            log_esp_idle=total + math.fsum(log_idle),
             duration=clock.makespan,
             two_qubit_gates=two_qubit,
             depth=circuit.depth(),
@@ -317,11 +317,6 @@ class _Scorer:
             unknown_coherence=tuple(unknown),
             unknown_errors=unknown_errors,
         )
-
-
-def _log_sum(logs: list[float]) -> float:
-    """Exact sum of logs; ``-inf`` if any is (fsum would give nan on inf - inf, never here)."""
-    return -math.inf if -math.inf in logs else math.fsum(logs)
 
 
 def _nats(error: float) -> float:
