@@ -19,7 +19,7 @@ import pytest
 # tests import their shared helpers (reference.py, apiserver.py) by module name
 sys.path.insert(0, str(Path(__file__).parent))
 
-from apiserver import CANARY
+from apiserver import CANARY, FakeVendorServer
 from qtargets.ibm.auth import clear_token_cache
 
 CREDENTIAL_ENV = (
@@ -27,6 +27,17 @@ CREDENTIAL_ENV = (
     "IONQ_API_KEY", "QTARGETS_IBM_API_URL", "QTARGETS_IBM_IAM_URL", "QTARGETS_IONQ_API_URL",
 )
 WATCHED_LOGGERS = ("qtargets", "httpx", "httpcore")
+
+
+@pytest.fixture
+def online(server: FakeVendorServer, monkeypatch: pytest.MonkeyPatch) -> FakeVendorServer:
+    """Credentials for both vendors in the environment, pointing at the loopback server, with
+    no fault left queued by an earlier test. ``server`` is the requesting module's own
+    loopback server fixture."""
+    server.clear_faults()
+    for name, value in server.client_environment().items():
+        monkeypatch.setenv(name, value)
+    return server
 
 
 @pytest.fixture(autouse=True)

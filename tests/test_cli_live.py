@@ -26,13 +26,6 @@ def server() -> Iterator[FakeVendorServer]:
         yield running
 
 
-@pytest.fixture
-def online(server: FakeVendorServer, monkeypatch: pytest.MonkeyPatch) -> FakeVendorServer:
-    for name, value in server.client_environment().items():
-        monkeypatch.setenv(name, value)
-    return server
-
-
 def invoke(*args: str) -> str:
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output

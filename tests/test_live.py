@@ -42,15 +42,6 @@ def server() -> Iterator[FakeVendorServer]:
 
 
 @pytest.fixture
-def online(server: FakeVendorServer, monkeypatch: pytest.MonkeyPatch) -> FakeVendorServer:
-    """Credentials for both vendors in the environment, pointing at the loopback server."""
-    server.clear_faults()
-    for name, value in server.client_environment().items():
-        monkeypatch.setenv(name, value)
-    return server
-
-
-@pytest.fixture
 def store(tmp_path: Path) -> Iterator[CalibrationStore]:
     with CalibrationStore(tmp_path / "store.sqlite3") as opened:
         yield opened

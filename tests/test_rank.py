@@ -323,13 +323,6 @@ def server() -> Iterator[FakeVendorServer]:
         yield running
 
 
-@pytest.fixture
-def online(server: FakeVendorServer, monkeypatch: pytest.MonkeyPatch) -> FakeVendorServer:
-    for name, value in server.client_environment().items():
-        monkeypatch.setenv(name, value)
-    return server
-
-
 def test_live_devices_come_with_their_queue(online: FakeVendorServer) -> None:
     rows = rank(ghz(3), optimization_level=1, **FAST)  # type: ignore[arg-type]
     # both vendors configured: the devices they list as taking jobs, not the bundled snapshots
