@@ -23,7 +23,7 @@ from qiskit.circuit.random import random_circuit
 from qiskit.synthesis.qft import synth_qft_full
 
 import qtargets
-from qtargets.sweep import SweepRecords, sweep
+from qtargets.sweeps import SweepRecords, sweep
 
 DEVICES = ("ibm_fez", "ibm_sherbrooke")
 METHODS = ("default", "qtargets")

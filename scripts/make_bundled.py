@@ -16,7 +16,7 @@ from pathlib import Path
 import qiskit_ibm_runtime.fake_provider.backends as snapshots
 
 import qtargets
-from qtargets.calibration import Provenance
+from qtargets.model import Provenance
 
 # snapshot directory -> why it is bundled
 BUNDLED = {

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import qtargets
-from qtargets.calibration import Provenance
+from qtargets.model import Provenance
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "qtargets" / "data"
 

@@ -4,7 +4,7 @@ Installing qtargets registers this plugin (entry point ``pytest11``, name ``qtar
 these fixtures exist in every test suite; ``-p no:qtargets`` switches it off.
 
 ``qtargets_backend``
-    A factory: ``qtargets_backend("ibm_fez")`` is a :class:`~qtargets.backend.QTargetsBackend`
+    A factory: ``qtargets_backend("ibm_fez")`` is a :class:`~qtargets.backends.QTargetsBackend`
     of the bundled calibration (or of a calibration JSON file, given a path). Keyword arguments
     go to :func:`qtargets.build_target` (``include_fractional_gates=False``...).
 ``bundled_backend``
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from qtargets.backend import QTargetsBackend
+    from qtargets.backends import QTargetsBackend
 
 __all__ = ["BackendFactory", "bundled_backend", "qtargets_backend"]
 
@@ -44,7 +44,7 @@ _BUNDLED = "bundled_backend"
 
 
 def _make_backend(name_or_path: str | Path, **build_flags: Any) -> QTargetsBackend:
-    from qtargets.backend import backend  # noqa: PLC0415  # lazily: see the module docstring
+    from qtargets.backends import backend  # noqa: PLC0415  # lazily: see the module docstring
     from qtargets.bundled import load_calibration  # noqa: PLC0415
 
     return backend(load_calibration(name_or_path), **build_flags)

@@ -18,8 +18,8 @@ from qiskit.providers import BackendV2
 from qiskit.transpiler import Target, generate_preset_pass_manager
 
 import qtargets
-from qtargets import QTargetsError
-from qtargets.backend import BackendInputError, BackendRunError, QTargetsBackend, backend
+from qtargets import BackendInputError, BackendRunError, QTargetsError
+from qtargets.backends import QTargetsBackend, backend
 
 matplotlib.use("Agg")
 

@@ -27,5 +27,5 @@ def test_docs_site_builds_without_a_warning(tmp_path: Path) -> None:
     assert "WARNING" not in done.stderr, done.stderr
     site = tmp_path / "site"
     assert (site / "index.html").is_file()
-    api = (site / "api" / "score" / "index.html").read_text(encoding="utf-8")
-    assert 'id="qtargets.score.score"' in api  # the API pages come from the docstrings
+    api = (site / "api" / "scoring" / "index.html").read_text(encoding="utf-8")
+    assert 'id="qtargets.scoring.score"' in api  # the API pages come from the docstrings

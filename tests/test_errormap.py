@@ -18,11 +18,14 @@ from matplotlib.image import imread
 from typer.testing import CliRunner
 
 import qtargets
-from qtargets import Calibration, QTargetsError
+from qtargets import (
+    Calibration,
+    MissingDependencyError,
+    QTargetsError,
+    UnsupportedFormatError,
+)
 from qtargets.cli import app
 from qtargets.errormap import (
-    MissingDependencyError,
-    UnsupportedFormatError,
     lattice_coordinates,
     plot_error_map,
     qubit_layout,

@@ -18,7 +18,7 @@ USER_TESTS = '''
 import pytest
 import qtargets
 from qiskit import QuantumCircuit, transpile
-from qtargets.backend import QTargetsBackend
+from qtargets.backends import QTargetsBackend
 
 
 def test_plugin_came_from_the_entry_point(request):

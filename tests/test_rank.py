@@ -20,9 +20,10 @@ from typer.testing import CliRunner
 
 import qtargets
 from apiserver import FakeVendorServer, Fault
-from qtargets.backend import backend
+from qtargets import CircuitFileError, RankError, load_circuit
+from qtargets.backends import backend
 from qtargets.cli import _probability, app
-from qtargets.rank import CircuitFileError, RankError, Ranking, _order, load_circuit, rank
+from qtargets.ranking import Ranking, _order, rank
 from qtargets.store import CalibrationStore
 
 from reference import snapshots
@@ -254,7 +255,8 @@ def test_qasm3_without_its_importer_says_what_to_install(
     path = tmp_path / "ghz3.qasm"
     path.write_text(ghz_qasm3(3))
     monkeypatch.setitem(sys.modules, "qiskit_qasm3_import", None)  # import now fails
-    with pytest.raises(qtargets.QTargetsError, match="pip install qiskit-qasm3-import"):
+    needs = r"OpenQASM 3 needs qiskit-qasm3-import: pip install 'qtargets\[qasm3\]'"
+    with pytest.raises(qtargets.MissingDependencyError, match=needs):
         load_circuit(path)
 
 

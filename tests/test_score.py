@@ -16,7 +16,7 @@ from qiskit.transpiler.passes import ALAPScheduleAnalysis
 
 import qtargets
 from qtargets import Score, ScoreError, score
-from qtargets.score import idle_survival, log_idle_survival
+from qtargets.scoring import idle_survival, log_idle_survival
 
 T1, T2 = 100e-6, 60e-6
 X_TIME, CX_TIME, MEASURE_TIME = 50e-9, 400e-9, 1e-6

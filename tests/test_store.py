@@ -26,11 +26,11 @@ from qtargets import (
     InstructionCalibration,
     Provenance,
     QubitCalibration,
+    StoreError,
 )
 from qtargets.store import (
     CalibrationStore,
     Snapshot,
-    StoreError,
     content_hash,
     default_store_path,
 )

@@ -14,9 +14,10 @@ from qiskit import QuantumCircuit
 from typer.testing import CliRunner
 
 import qtargets
-from qtargets.backend import backend
+from qtargets import SweepError
+from qtargets.backends import backend
 from qtargets.cli import app
-from qtargets.sweep import SweepError, SweepRecord, SweepRecords, sweep
+from qtargets.sweeps import SweepRecord, SweepRecords, sweep
 
 DEVICES = ("ibm_fez", "qpu.aria-1")
 

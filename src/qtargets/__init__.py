@@ -12,18 +12,33 @@ from . import ibm, ionq
 from ._exceptions import (
     ApiError,
     AuthenticationError,
+    BackendInputError,
+    BackendRunError,
     CalibrationError,
+    CircuitFileError,
+    MissingDependencyError,
     NetworkError,
     NotFoundError,
     QTargetsError,
     QTargetsWarning,
+    RankError,
     RateLimitError,
+    ScoreError,
+    StoreError,
+    SweepError,
     UnknownBackendError,
+    UnsupportedFormatError,
 )
-from .backend import BackendInputError, BackendRunError, QTargetsBackend, backend
+from .backends import QTargetsBackend, backend
 from .build import build_target
 from .bundled import bundled_backends, load_calibration, load_target
-from .calibration import (
+from .circuits import load_circuit
+from .errormap import plot_error_map
+from .graphs import to_networkx
+from .ibm import from_ibm
+from .ionq import from_ionq
+from .live import calibration, calibrations, target, targets
+from .model import (
     Calibration,
     GateCalibration,
     InstructionCalibration,
@@ -32,16 +47,10 @@ from .calibration import (
     TimingConstraints,
     calibration_json_schema,
 )
-from .circuits import CircuitFileError, load_circuit
-from .errormap import plot_error_map
-from .graphs import to_networkx
-from .ibm import from_ibm
-from .ionq import from_ionq
-from .live import calibration, calibrations, target, targets
-from .rank import RankError, Ranking, rank
-from .score import Hotspot, Score, ScoreError, score
-from .store import CalibrationStore, Snapshot, StoreError
-from .sweep import SweepError, SweepRecord, SweepRecords, sweep
+from .ranking import Ranking, rank
+from .scoring import Hotspot, Score, score
+from .store import CalibrationStore, Snapshot
+from .sweeps import SweepRecord, SweepRecords, sweep
 
 __version__ = "0.1.0"
 
@@ -57,6 +66,7 @@ __all__ = [
     "GateCalibration",
     "Hotspot",
     "InstructionCalibration",
+    "MissingDependencyError",
     "NetworkError",
     "NotFoundError",
     "Provenance",
@@ -76,6 +86,7 @@ __all__ = [
     "SweepRecords",
     "TimingConstraints",
     "UnknownBackendError",
+    "UnsupportedFormatError",
     "__version__",
     "backend",
     "build_target",

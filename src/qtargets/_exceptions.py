@@ -1,10 +1,20 @@
 """Every error qtargets raises on purpose, so callers can catch the family.
 
-Hierarchy::
+Every class is defined here and exported from the top-level package; catching a parent
+catches its family. Hierarchy::
 
     QTargetsError
     ├── CalibrationError (also ValueError)  bad calibration data: names the JSON path and value
-    ├── UnknownBackendError (also LookupError)  no bundled snapshot / no such vendor device
+    ├── UnknownBackendError (also LookupError)  no device of that name anywhere we can look
+    ├── BackendInputError (also TypeError)  given as a device, but none of the accepted forms
+    ├── BackendRunError  a calibration's backend was asked to run a circuit
+    ├── CircuitFileError (also ValueError)  a circuit file unreadable or unparsable (file, line)
+    ├── ScoreError (also ValueError)  a circuit that cannot be scored on that device
+    ├── RankError (also ValueError)  a ranking that cannot start (bad argument)
+    ├── SweepError (also ValueError)  a sweep that cannot start (unknown method, no circuits)
+    ├── StoreError  the calibration store cannot be opened, read or written (names the file)
+    ├── MissingDependencyError (also ImportError)  an optional package is missing: which extra
+    ├── UnsupportedFormatError (also ValueError)  an image format matplotlib cannot write
     ├── ApiError  a vendor API answered with an error (status, URL, short body excerpt)
     │   ├── AuthenticationError  missing, wrong or unauthorised credentials (401/403)
     │   ├── NotFoundError  no such backend or calibration (404)
@@ -24,13 +34,24 @@ from typing import Any
 __all__ = [
     "ApiError",
     "AuthenticationError",
+    "BackendInputError",
+    "BackendRunError",
     "CalibrationError",
+    "CircuitFileError",
+    "MissingDependencyError",
     "NetworkError",
     "NotFoundError",
     "QTargetsError",
     "QTargetsWarning",
+    "RankError",
     "RateLimitError",
+    "ScoreError",
+    "StoreError",
+    "SweepError",
     "UnknownBackendError",
+    "UnsupportedFormatError",
+    "error_message",
+    "short_repr",
     "warn",
 ]
 
@@ -72,7 +93,68 @@ def _rebuild_calibration_error(
 
 
 class UnknownBackendError(QTargetsError, LookupError):
-    """No bundled calibration has that name."""
+    """No device of that name: not bundled, not stored, and no vendor serves it (or it is not
+    there)."""
+
+
+class BackendInputError(QTargetsError, TypeError):
+    """Something given as a device is none of the accepted forms (a name, ``NAME@TIME``, a
+    calibration file, a Calibration, a Target, a backend), or options that choose among a
+    name's calibrations were given with something else."""
+
+
+class BackendRunError(QTargetsError):
+    """A qtargets backend holds a calibration, not a device: it cannot run circuits."""
+
+
+class CircuitFileError(QTargetsError, ValueError):
+    """A circuit file that cannot be read or parsed; ``line`` (1-based) when the parser says.
+
+    ``path`` is the file as given, ``reason`` the parser's own words.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: str, *,
+                 line: int | None = None, column: int | None = None):
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        self.column = column
+        where = f"{self.path}, line {line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickling (multiprocessing, pytest-xdist) calls __init__ with args: keep the fields
+        return (_rebuild_file_error, (self.path, self.reason, self.line, self.column))
+
+
+def _rebuild_file_error(path: str, reason: str, line: int | None, column: int | None
+                        ) -> CircuitFileError:
+    return CircuitFileError(path, reason, line=line, column=column)
+
+
+class ScoreError(QTargetsError, ValueError):
+    """The circuit cannot be scored on this target (an operation or qubits it lacks...)."""
+
+
+class RankError(QTargetsError, ValueError):
+    """A ranking cannot start: a bad argument, or a circuit no device could be scored on."""
+
+
+class SweepError(QTargetsError, ValueError):
+    """A sweep was asked for something it cannot run (an unknown method, no circuits...)."""
+
+
+class StoreError(QTargetsError):
+    """The calibration store file can't be opened, read or written (corrupt, unreadable,
+    locked for too long, or written by a newer qtargets). The message names the file."""
+
+
+class MissingDependencyError(QTargetsError, ImportError):
+    """An optional dependency is not installed; the message says which extra to install."""
+
+
+class UnsupportedFormatError(QTargetsError, ValueError):
+    """matplotlib cannot write an image with that suffix; the message lists those it can."""
 
 
 class ApiError(QTargetsError):

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from ._exceptions import ApiError
 from ._http import AsyncHttpClient, HttpClient, HttpResult, Validators, decode_json
-from .calibration import Calibration
+from .model import Calibration
 from .store import CachedResponse, Snapshot
 
 __all__ = ["Fetched", "Flow", "Get", "cache_key", "not_json", "run_flow", "run_flow_async"]

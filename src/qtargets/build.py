@@ -17,7 +17,7 @@ from qiskit.providers.backend import QubitProperties
 from qiskit.transpiler import InstructionProperties, Target
 
 from ._exceptions import CalibrationError
-from .calibration import Calibration, InstructionCalibration
+from .model import Calibration, InstructionCalibration
 
 __all__ = ["CONTROL_FLOW_OPERATIONS", "build_target", "operation_for", "register_gate"]
 

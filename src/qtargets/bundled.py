@@ -14,7 +14,7 @@ from qiskit.transpiler import Target
 
 from ._exceptions import QTargetsError, UnknownBackendError
 from .build import build_target
-from .calibration import Calibration
+from .model import Calibration
 
 __all__ = ["bundled_backends", "load_calibration", "load_target"]
 

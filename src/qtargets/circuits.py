@@ -7,39 +7,14 @@ import io
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 from qiskit import qasm2, qasm3
 from qiskit.circuit import QuantumCircuit
 
-from ._exceptions import QTargetsError, error_message
+from ._exceptions import CircuitFileError, error_message
+from ._optional import require
 
-__all__ = ["CircuitFileError", "load_circuit"]
-
-
-class CircuitFileError(QTargetsError, ValueError):
-    """A circuit file that cannot be read or parsed; ``line`` (1-based) when the parser says.
-
-    ``path`` is the file as given, ``reason`` the parser's own words.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], reason: str, *,
-                 line: int | None = None, column: int | None = None):
-        self.path = str(path)
-        self.reason = reason
-        self.line = line
-        self.column = column
-        where = f"{self.path}, line {line}" if line is not None else self.path
-        super().__init__(f"{where}: {reason}")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # pickling (multiprocessing, pytest-xdist) calls __init__ with args: keep the fields
-        return (_rebuild_file_error, (self.path, self.reason, self.line, self.column))
-
-
-def _rebuild_file_error(path: str, reason: str, line: int | None, column: int | None
-                        ) -> CircuitFileError:
-    return CircuitFileError(path, reason, line=line, column=column)
+__all__ = ["load_circuit"]
 
 
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
@@ -90,14 +65,12 @@ def _load_qasm2(file: Path, shown: str | os.PathLike[str]) -> QuantumCircuit:
 
 
 def _load_qasm3(text: str, shown: str | os.PathLike[str]) -> QuantumCircuit:
+    require("qiskit_qasm3_import", "reading OpenQASM 3")
     try:
         # ANTLR prints each syntax error to stderr before the parser raises it: the error
         # raised below says the same, once
         with contextlib.redirect_stderr(io.StringIO()):
             circuit: QuantumCircuit = qasm3.loads(text)
-    except ImportError as exc:  # qiskit's MissingOptionalLibraryError is one too
-        raise QTargetsError("reading OpenQASM 3 needs the qiskit-qasm3-import package: "
-                            "pip install qiskit-qasm3-import") from exc
     except Exception as exc:
         # not only QASM3ImporterError: the OpenQASM 3 reference parser raises its own errors,
         # and every one of them is about the file

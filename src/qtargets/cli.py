@@ -27,14 +27,14 @@ from . import __version__, live
 from . import _format as _fmt
 from ._exceptions import CalibrationError, QTargetsError
 from .bundled import bundled_backends, load_calibration
-from .calibration import Calibration
 from .circuits import load_circuit
 from .diff import DEFAULT_REL_TOL, diff_calibrations, diff_tables
 from .errormap import plot_error_map
-from .rank import Ranking, rank
+from .model import Calibration
+from .ranking import Ranking, rank
 from .summary import DEFAULT_TOP, CalibrationSummary, FaultyGate, Spread, summarize
-from .sweep import METHODS as SWEEP_METHODS
-from .sweep import sweep
+from .sweeps import METHODS as SWEEP_METHODS
+from .sweeps import sweep
 
 __all__ = ["app", "main"]
 
@@ -247,7 +247,7 @@ def map_command(
 
 
 class _Method(str, Enum):
-    """``--method`` choices: the values of ``qtargets.rank.METHODS``."""
+    """``--method`` choices: the values of ``qtargets.ranking.METHODS``."""
 
     QTARGETS = "qtargets"
     DEFAULT = "default"

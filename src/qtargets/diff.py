@@ -43,7 +43,7 @@ from typing import Any, Literal, TypeAlias
 from rich.table import Table
 
 from . import _format as _fmt
-from .calibration import Calibration, GateCalibration, InstructionCalibration
+from .model import Calibration, GateCalibration, InstructionCalibration
 from .summary import UNCALIBRATED_ERROR
 
 __all__ = [

@@ -30,9 +30,10 @@ import numpy as np
 from qiskit.transpiler import Target
 
 from . import _format as _fmt
-from ._exceptions import QTargetsError
-from .calibration import Calibration
+from ._exceptions import UnsupportedFormatError
+from ._optional import require
 from .graphs import to_networkx
+from .model import Calibration
 
 if TYPE_CHECKING:
     import networkx as nx  # type: ignore[import-untyped]
@@ -41,12 +42,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
-    "MissingDependencyError",
-    "UnsupportedFormatError",
     "lattice_coordinates",
     "plot_error_map",
     "qubit_layout",
-    "require_matplotlib",
 ]
 
 UNCALIBRATED_ERROR = 1.0
@@ -60,14 +58,6 @@ _UNCALIBRATED = "#d62728"
 # in line widths (matplotlib scales dashes with the width), short enough to show on a short
 # edge; drawn with butt caps, since round ones would close the gaps
 _DASHES: dict[str, Any] = {"uncalibrated": (0, (0.7, 0.5)), "faulty": (0, (0.3, 0.5))}
-
-
-class MissingDependencyError(QTargetsError, ImportError):
-    """An optional dependency is not installed; the message says which extra to install."""
-
-
-class UnsupportedFormatError(QTargetsError, ValueError):
-    """matplotlib cannot write an image with that suffix; the message lists those it can."""
 
 
 def plot_error_map(
@@ -94,7 +84,7 @@ def plot_error_map(
         MissingDependencyError: matplotlib is not installed.
         UnsupportedFormatError: ``path`` has a suffix matplotlib cannot write.
     """
-    require_matplotlib()
+    require("matplotlib", "drawing error maps")
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
     from matplotlib.figure import Figure  # noqa: PLC0415
 
@@ -438,18 +428,6 @@ def _spacing(positions: dict[int, tuple[float, float]]) -> float:
     nearest = [min(math.dist(p, q) for j, q in enumerate(points) if j != i)
                for i, p in enumerate(points)]
     return statistics.median(nearest) or 1.0
-
-
-# -- optional dependency -------------------------------------------------------------------
-
-
-def require_matplotlib() -> None:
-    try:
-        import matplotlib  # noqa: F401, PLC0415
-    except ImportError:
-        raise MissingDependencyError(
-            "drawing error maps needs matplotlib: pip install 'qtargets[plot]'"
-        ) from None
 
 
 def _check_format(canvas: Any, path: str | os.PathLike[str]) -> None:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from qiskit.circuit import Gate
 from qiskit.transpiler import Target
 
-from .calibration import Calibration
+from .model import Calibration
 
 if TYPE_CHECKING:
     # networkx is imported when first used: it adds ~0.2 s to ``import qtargets`` otherwise.

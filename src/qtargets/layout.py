@@ -17,7 +17,7 @@ its VF2 scoring averages every instruction's error on a qubit (diluting readout 
    without its dead couplers (error 1, IBM's mark for a broken pair), which qiskit's own
    routing uses like any other,
 3. for every candidate, enumerates where on the device its (routed) interaction graph fits and
-   scores each placement by an estimate of ``-ln(esp_idle)`` (see :mod:`qtargets.score`):
+   scores each placement by an estimate of ``-ln(esp_idle)`` (see :mod:`qtargets.scoring`):
    per qubit, 1q gates x 1q error + readout error + estimated idle time x decoherence rate;
    per pair, native two-qubit gates x that pair's error,
 4. keeps the cheapest, already routed and embedded, so qiskit's routing stage has nothing to do.
@@ -54,7 +54,7 @@ from qiskit.transpiler.passes import (
 from qiskit.transpiler.passmanager_config import PassManagerConfig
 from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin
 
-from .score import AlapClock, log_idle_survival
+from .scoring import AlapClock, log_idle_survival
 
 __all__ = ["DeviceModel", "NoiseAwareLayout", "QTargetsLayoutPlugin", "clear_models"]
 

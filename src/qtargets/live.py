@@ -40,18 +40,19 @@ from ._exceptions import (
     NetworkError,
     NotFoundError,
     QTargetsError,
+    StoreError,
     UnknownBackendError,
     warn,
 )
 from ._flow import Fetched, gather_all
 from .build import build_target
 from .bundled import bundled_backends, load_calibration
-from .calibration import Calibration, maybe_timestamp, parse_timestamp, utc
 from .ibm.account import KEY_ENVS, default_account_file
 from .ibm.client import AsyncIBMClient, IBMClient
 from .ionq.client import API_KEY_ENV, AsyncIonQClient, IonQClient
 from .ionq.families import family_of
-from .store import CalibrationStore, Snapshot, StoreError
+from .model import Calibration, maybe_timestamp, parse_timestamp, utc
+from .store import CalibrationStore, Snapshot
 
 __all__ = [
     "Device",

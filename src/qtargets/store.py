@@ -36,8 +36,8 @@ from types import TracebackType
 
 import platformdirs
 
-from ._exceptions import QTargetsError
-from .calibration import Calibration
+from ._exceptions import StoreError
+from .model import Calibration
 
 __all__ = [
     "ENV_VAR",
@@ -45,7 +45,6 @@ __all__ = [
     "CachedResponse",
     "CalibrationStore",
     "Snapshot",
-    "StoreError",
     "default_store_path",
 ]
 
@@ -96,11 +95,6 @@ CREATE TABLE IF NOT EXISTS http_cache (
 """
 
 _COLUMNS = "id, vendor, backend, taken_at, calibration_id, fetched_at, content_hash"
-
-
-class StoreError(QTargetsError):
-    """The calibration store file can't be opened, read or written (corrupt, unreadable,
-    locked for too long, or written by a newer qtargets). The message names the file."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from .calibration import Calibration, GateCalibration, InstructionCalibration
+from .model import Calibration, GateCalibration, InstructionCalibration
 
 __all__ = [
     "DEFAULT_TOP",

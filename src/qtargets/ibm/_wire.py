@@ -19,7 +19,7 @@ import msgspec
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .._exceptions import CalibrationError
-from ..calibration import calibration_error_from_pydantic
+from ..model import calibration_error_from_pydantic
 from .models import INT32_MAX, MAX_QUBITS, configuration_adapter, properties_adapter
 
 __all__ = [

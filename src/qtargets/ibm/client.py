@@ -39,7 +39,7 @@ from .._flow import (
     validators_of,
 )
 from .._http import AsyncHttpClient, HttpClient, HttpConfig, Validators
-from ..calibration import Calibration, utc
+from ..model import Calibration, utc
 from ..store import CalibrationStore
 from .account import IBMAccount, resolve_account
 from .auth import IAMAuth

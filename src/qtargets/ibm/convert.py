@@ -18,7 +18,7 @@ from qiskit.transpiler import Target
 
 from .._exceptions import CalibrationError, warn
 from ..build import CONTROL_FLOW_OPERATIONS, build_target, standard_operations
-from ..calibration import (
+from ..model import (
     Calibration,
     GateCalibration,
     InstructionCalibration,

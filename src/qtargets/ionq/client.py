@@ -49,7 +49,7 @@ from .._http import (
     NotFoundError,
     decode_json,
 )
-from ..calibration import Calibration, maybe_timestamp, utc
+from ..model import Calibration, maybe_timestamp, utc
 from ..store import CalibrationStore, Snapshot
 from .convert import Gateset, to_calibration
 

@@ -19,7 +19,7 @@ from qiskit.transpiler import Target
 
 from .._exceptions import CalibrationError
 from ..build import build_target, standard_operations
-from ..calibration import (
+from ..model import (
     Calibration,
     GateCalibration,
     InstructionCalibration,

@@ -48,14 +48,14 @@ from typing import Any
 from qiskit import QuantumCircuit
 from qiskit.transpiler import Target
 
-from ._exceptions import QTargetsError, error_message
-from .backend import QTargetsBackend
+from ._exceptions import SweepError, error_message
+from ._optional import require
+from .backends import QTargetsBackend
 from .build import build_target
-from .calibration import Calibration
-from .errormap import require_matplotlib
 from .live import calibration
+from .model import Calibration
 
-__all__ = ["METHODS", "SweepError", "SweepRecord", "SweepRecords", "sweep"]
+__all__ = ["METHODS", "SweepRecord", "SweepRecords", "sweep"]
 
 METHODS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -65,10 +65,6 @@ METHODS: dict[str, dict[str, Any]] = {
     "trivial": {"layout_method": "trivial"},
 }
 """Named methods: the keyword arguments each adds to the preset pass manager."""
-
-
-class SweepError(QTargetsError, ValueError):
-    """A sweep was asked for something it cannot run (an unknown method, no circuits...)."""
 
 
 @dataclass(frozen=True)
@@ -122,11 +118,7 @@ class SweepRecords(list[SweepRecord]):
 
     def to_pandas(self) -> Any:
         """A ``pandas.DataFrame``, one row per record (needs pandas)."""
-        try:
-            import pandas  # type: ignore[import-untyped]  # noqa: PLC0415  (optional)
-        except ImportError:
-            raise SweepError("to_pandas needs pandas: pip install pandas (or write CSV with "
-                             "to_csv)") from None
+        pandas = require("pandas", "SweepRecords.to_pandas")
         return pandas.DataFrame([asdict(r) for r in self],
                                 columns=[f.name for f in fields(SweepRecord)])
 
@@ -147,7 +139,7 @@ class SweepRecords(list[SweepRecord]):
     def plot(self, path: str | os.PathLike[str] | None = None) -> Any:
         """ESP with idle decoherence per circuit and method, one panel per device (geometric
         mean over seeds and calibration days; log scale). Needs matplotlib."""
-        require_matplotlib()
+        require("matplotlib", "plotting sweep results")
         from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
         from matplotlib.figure import Figure  # noqa: PLC0415
 

@@ -37,11 +37,10 @@ from typing import Any, Literal
 from qiskit.circuit import QuantumCircuit
 from qiskit.exceptions import QiskitError
 
-from ._exceptions import QTargetsError, error_message, warn
-from .backend import backend
+from ._exceptions import QTargetsError, RankError, ScoreError, StoreError, error_message, warn
+from .backends import backend
 from .bundled import bundled_backends
-from .calibration import Calibration
-from .circuits import CircuitFileError, load_circuit
+from .circuits import load_circuit
 from .live import (
     Device,
     StoreArg,
@@ -52,20 +51,17 @@ from .live import (
     store_in_use,
     vendor_of,
 )
-from .score import ScoreError
-from .store import CalibrationStore, StoreError
+from .model import Calibration
+from .store import CalibrationStore
 
 __all__ = [
     "METHODS",
-    "CircuitFileError",
     "Progress",
-    "RankError",
     "Ranking",
-    "load_circuit",
     "rank",
 ]
 
-logger = logging.getLogger("qtargets.rank")
+logger = logging.getLogger("qtargets.ranking")
 
 Method = Literal["qtargets", "default"]
 METHODS: tuple[Method, ...] = ("qtargets", "default")
@@ -77,10 +73,6 @@ finished so far), and once more when all are done (``done == total``, the last d
 
 _AVAILABLE = frozenset({"online", "available"})
 """Device statuses (IBM, IonQ) in which a device takes jobs."""
-
-
-class RankError(QTargetsError, ValueError):
-    """:func:`rank` cannot start: a bad argument, or a circuit no device could be scored on."""
 
 
 @dataclass(frozen=True, kw_only=True)

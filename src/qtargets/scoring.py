@@ -41,19 +41,15 @@ from typing import Any
 from qiskit.circuit import QuantumCircuit
 from qiskit.transpiler import Target
 
-from ._exceptions import QTargetsError
+from ._exceptions import ScoreError
 from .build import build_target
-from .calibration import Calibration
+from .model import Calibration
 
-__all__ = ["AlapClock", "Hotspot", "Score", "ScoreError", "as_target", "idle_survival",
+__all__ = ["AlapClock", "Hotspot", "Score", "as_target", "idle_survival",
            "log_idle_survival", "score"]
 
 _SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "ps": 1e-12}
 _NOT_OPERATIONS = frozenset({"barrier", "delay"})
-
-
-class ScoreError(QTargetsError, ValueError):
-    """The circuit cannot be scored on this target (an operation or qubits it lacks...)."""
 
 
 @dataclass(frozen=True)

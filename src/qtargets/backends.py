@@ -6,7 +6,7 @@
 plus where it came from (:attr:`QTargetsBackend.calibration`). It describes a device on one
 day; it cannot run anything (:meth:`QTargetsBackend.run` says to simulate instead).
 
->>> from qtargets.backend import backend
+>>> from qtargets.backends import backend
 >>> fez = backend("ibm_fez", live=False)
 >>> fez
 <QTargetsBackend ibm_fez: 156 qubits, ibm Heron r2, taken 2025-02-26T20:16:25+00:00>
@@ -34,27 +34,20 @@ from qiskit.transpiler.exceptions import TranspilerError
 from qiskit.transpiler.passmanager import StagedPassManager
 from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
 
-from ._exceptions import QTargetsError
+from ._exceptions import BackendInputError, BackendRunError
+from ._optional import require
 from .build import build_target
 from .bundled import load_calibration
-from .calibration import Calibration
 from .ionq.plugin import PLUGIN_NAME, entangler_of
 from .live import StoreArg, When
 from .live import calibration as live_calibration
-from .score import Score, score
+from .model import Calibration
+from .scoring import Score, score
 
 if TYPE_CHECKING:
     from qiskit_aer import AerSimulator  # type: ignore[import-untyped]
 
-__all__ = ["BackendInputError", "BackendRunError", "QTargetsBackend", "Transpiled", "backend"]
-
-
-class BackendInputError(QTargetsError, TypeError):
-    """:func:`backend` was given something it cannot make a backend of."""
-
-
-class BackendRunError(QTargetsError):
-    """A :class:`QTargetsBackend` holds a calibration, not a device: it cannot run circuits."""
+__all__ = ["QTargetsBackend", "Transpiled", "backend"]
 
 
 @dataclass(frozen=True)
@@ -323,14 +316,9 @@ def _native_gate_simulator_class() -> Any:
 
     Built on first use so that qiskit-aer stays optional.
     """
-    try:
-        from qiskit_aer import AerSimulator  # noqa: PLC0415
-    except ImportError as exc:
-        raise QTargetsError(
-            "simulating a calibration needs qiskit-aer: pip install 'qtargets[aer]'"
-        ) from exc
+    simulator: Any = require("qiskit_aer", "simulating a calibration").AerSimulator
 
-    class NativeGateAerSimulator(AerSimulator):  # type: ignore[misc]
+    class NativeGateAerSimulator(simulator):  # type: ignore[misc]
         """``AerSimulator`` that also runs a device's non-standard gates (see ``aer_simulator``).
 
         Each gate named in ``qtargets_unitary_gates`` becomes its exact unitary labelled with
