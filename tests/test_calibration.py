@@ -606,3 +606,68 @@ def test_build_target_matches_from_ibm() -> None:
     assert set(ours.operation_names) == set(theirs.operation_names)
     for name in ours.operation_names:
         assert qargs(ours, name) == qargs(theirs, name)
+
+
+# -- the fast and the slow check agree -------------------------------------------------------
+
+WRONG_VALUES: tuple[Any, ...] = (True, 1.0, 0.5, "1", None, -1, [0], (0,), 2**40, math.nan,
+                                 math.inf, {"a": 1}, b"x")
+"""Values of the wrong type or range for most fields, and some that are right for some."""
+
+
+def _mutations() -> list[tuple[str, dict[str, Any]]]:
+    """(what, changes to ``hand_built``): one bad value in every field, at every level."""
+    cal = hand_built()
+    out: list[tuple[str, dict[str, Any]]] = []
+    for field in dataclasses.fields(Calibration):
+        for value in WRONG_VALUES:
+            out.append((f"calibration.{field.name}={value!r}", {field.name: value}))
+    for field in dataclasses.fields(Provenance):
+        for value in WRONG_VALUES:
+            bad_source = dataclasses.replace(cal.provenance, **{field.name: value})
+            out.append((f"provenance.{field.name}={value!r}", {"provenance": bad_source}))
+    qubit = cal.qubits[0]
+    for field in dataclasses.fields(QubitCalibration):
+        for value in WRONG_VALUES:
+            bad = dataclasses.replace(qubit, **{field.name: value})
+            out.append((f"qubits[0].{field.name}={value!r}",
+                        {"qubits": (bad, *cal.qubits[1:])}))
+    cx = cal.instruction("cx")
+    for field in dataclasses.fields(InstructionCalibration):
+        for value in WRONG_VALUES:
+            changed = tuple(dataclasses.replace(inst, **{field.name: value})
+                            if inst.name == "cx" else inst for inst in cal.instructions)
+            out.append((f"cx.{field.name}={value!r}", {"instructions": changed}))
+    for position, name in enumerate(GateCalibration._fields):
+        for value in WRONG_VALUES:
+            entry = list(cx.qargs[0])
+            entry[position] = value
+            for shape, bad_entry in (("GateCalibration", GateCalibration(*entry)),
+                                     ("plain tuple", tuple(entry))):
+                out.append((f"cx.qargs[0].{name}={value!r} ({shape})",
+                            replace_instruction(cal, "cx", qargs=(bad_entry, *cx.qargs[1:]))))
+    for value in WRONG_VALUES:
+        out.append((f"cx.qargs[0].qubits=(0, {value!r})", replace_instruction(
+            cal, "cx", qargs=(GateCalibration((0, value), 0.01), *cx.qargs[1:]))))
+    return out
+
+
+MUTATIONS = _mutations()
+
+
+@pytest.mark.filterwarnings("error")  # pydantic warns when it serialises a wrong type
+@pytest.mark.filterwarnings("error")  # pydantic warns when it serialises a wrong type
+@pytest.mark.parametrize("changes", [m[1] for m in MUTATIONS], ids=[m[0] for m in MUTATIONS])
+def test_a_calibration_either_fails_naming_its_field_or_builds_and_round_trips(
+        changes: dict[str, Any]) -> None:
+    try:
+        cal = hand_built(**changes)
+    except CalibrationError as exc:  # the slow path found the rule the fast path broke
+        reason = str(exc)
+    else:
+        reason = ""
+    if reason:
+        assert not reason.startswith("calibration: invalid calibration"), reason
+        return
+    build_target(cal)  # no TypeError, AttributeError... in the one builder
+    assert Calibration.from_json(cal.to_json()) == cal

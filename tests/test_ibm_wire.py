@@ -128,6 +128,9 @@ def _constraints(metadata: typing.Iterable[Any]) -> frozenset[Any]:
                                annotated_types.Lt)):
             attr = type(meta).__name__.lower()
             out.add((attr, getattr(meta, attr)))
+        elif isinstance(meta, (annotated_types.MinLen, annotated_types.MaxLen)):
+            out.add((type(meta).__name__.lower().replace("len", "_length"),
+                     getattr(meta, type(meta).__name__.lower().replace("len", "_length"))))
         elif type(meta).__name__ == "AllowInfNan":  # pydantic's marker for allow_inf_nan
             if not meta.allow_inf_nan:
                 out.add("finite")

@@ -177,7 +177,7 @@ def test_without_devices_every_bundled_and_stored_device_is_ranked(tmp_path: Pat
 
 def test_arguments_that_cannot_work_are_rank_errors(ghz3_file: Path) -> None:
     with pytest.raises(RankError, match="method"):
-        rank(ghz3_file, ["ibm_fez"], method="sabre", live=False)  # type: ignore[arg-type]
+        rank(ghz3_file, ["ibm_fez"], method="annealing", live=False)
     with pytest.raises(RankError, match="optimization_level"):
         rank(ghz3_file, ["ibm_fez"], optimization_level=4, live=False)
     looping = QuantumCircuit(1, 1)

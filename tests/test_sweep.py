@@ -17,7 +17,7 @@ import qtargets
 from qtargets import SweepError
 from qtargets.backends import backend
 from qtargets.cli import app
-from qtargets.sweeps import SweepRecord, SweepRecords, sweep
+from qtargets.sweeps import COLUMNS, SweepRecord, SweepRecords, sweep
 
 DEVICES = ("ibm_fez", "qpu.aria-1")
 
@@ -62,7 +62,7 @@ def test_one_record_per_combination_in_a_fixed_order(on_the_default_pool: SweepR
                     for m in ("default", "qtargets") for s in (1, 2)]
     assert not on_the_default_pool.failed
     for record in on_the_default_pool:
-        assert record.calibration_time == qtargets.load_calibration(record.device).taken_at
+        assert record.taken_at == qtargets.load_calibration(record.device).taken_at
         assert record.transpile_seconds is not None
         assert record.transpile_seconds > 0
 
@@ -143,7 +143,7 @@ def test_calibration_days_of_one_device_are_separate_records() -> None:
     yesterday = replace(today, taken_at=today.taken_at - timedelta(days=1))
     records = sweep([ghz(3)], [yesterday, today], methods=["default"], optimization_level=1,
                     executor=ThreadPoolExecutor(1))
-    assert [r.calibration_time for r in records] == [yesterday.taken_at, today.taken_at]
+    assert [r.taken_at for r in records] == [yesterday.taken_at, today.taken_at]
     assert {r.device for r in records} == {"ibm_fez"}
 
 
@@ -168,7 +168,8 @@ def test_exports_csv_pandas_and_a_plot(on_the_default_pool: SweepRecords,
     assert len(rows) == len(on_the_default_pool)
     assert rows[0]["circuit"] == "ghz_4"
     assert float(rows[0]["esp_idle"]) > 0
-    assert list(rows[0]) == list(SweepRecord.__dataclass_fields__)
+    assert list(rows[0]) == list(COLUMNS)  # what was run, then what came of it
+    assert set(COLUMNS) == set(SweepRecord.__dataclass_fields__)
 
     pandas = pytest.importorskip("pandas")
     frame = on_the_default_pool.to_pandas()

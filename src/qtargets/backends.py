@@ -20,10 +20,11 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from qiskit.circuit import ControlFlowOp, Gate, QuantumCircuit
 from qiskit.circuit.library import UnitaryGate
@@ -47,7 +48,7 @@ from .scoring import Score, score
 if TYPE_CHECKING:
     from qiskit_aer import AerSimulator  # type: ignore[import-untyped]
 
-__all__ = ["QTargetsBackend", "Transpiled", "backend"]
+__all__ = ["Figures", "QTargetsBackend", "Transpiled", "backend"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,45 @@ class Transpiled:
     score: Score
     seconds: float
     """Wall time building the pass manager and running it."""
+
+
+_F = TypeVar("_F", bound="Figures")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Figures:
+    """The figures of one circuit transpiled and scored for one device: what a ranking row
+    (:class:`qtargets.Ranking`) and a sweep record (:class:`qtargets.SweepRecord`) share,
+    under the same names. They are those of :class:`qtargets.Score`, ``None`` when ``error``
+    says why there are none."""
+
+    device: str
+    taken_at: datetime | None = None
+    """When the calibration used was taken (UTC); ``None`` if unknown (a bare Target)."""
+    esp: float | None = None
+    esp_idle: float | None = None
+    log_esp_idle: float | None = None
+    """``ln(esp_idle)``, exact where a large circuit's ``esp_idle`` underflows to 0: compare
+    (and order) by this."""
+    duration: float | None = None
+    """Seconds, first operation's start to last one's end (ALAP)."""
+    two_qubit_gates: int | None = None
+    depth: int | None = None
+    transpile_seconds: float | None = None
+    """Wall-clock time building the pass manager and running it."""
+    unknown_errors: int = 0
+    """Operations of the transpiled circuit the calibration gives no error for (scored as
+    perfect, so the figures flatter the device)."""
+    error: str | None = None
+    """Why there are no figures (too small, transpile failed); ``None`` when there are."""
+
+    def with_result(self: _F, done: Transpiled) -> _F:
+        """A copy holding the figures of ``done``."""
+        figures = done.score
+        return replace(self, esp=figures.esp, esp_idle=figures.esp_idle,
+                       log_esp_idle=figures.log_esp_idle, duration=figures.duration,
+                       two_qubit_gates=figures.two_qubit_gates, depth=figures.depth,
+                       transpile_seconds=done.seconds, unknown_errors=figures.unknown_errors)
 
 
 class QTargetsBackend(BackendV2):  # type: ignore[misc]  # qiskit ships no type information

@@ -12,7 +12,6 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -30,10 +29,10 @@ from .bundled import bundled_backends, load_calibration
 from .circuits import load_circuit
 from .diff import DEFAULT_REL_TOL, diff_calibrations, diff_tables
 from .errormap import plot_error_map
+from .methods import METHODS
 from .model import Calibration
 from .ranking import Ranking, rank
 from .summary import DEFAULT_TOP, CalibrationSummary, FaultyGate, Spread, summarize
-from .sweeps import METHODS as SWEEP_METHODS
 from .sweeps import sweep
 
 __all__ = ["app", "main"]
@@ -246,13 +245,6 @@ def map_command(
     typer.echo(str(path))
 
 
-class _Method(str, Enum):
-    """``--method`` choices: the values of ``qtargets.ranking.METHODS``."""
-
-    QTARGETS = "qtargets"
-    DEFAULT = "default"
-
-
 @app.command("rank")
 def rank_command(
     circuit: Annotated[Path, typer.Argument(metavar="CIRCUIT",
@@ -264,9 +256,10 @@ def rank_command(
                           "device available (live, stored and bundled)."),
     ] = None,
     method: Annotated[
-        _Method, typer.Option("--method", help="Layout: qtargets' noise-aware one, or "
-                                               "qiskit's default."),
-    ] = _Method.QTARGETS,
+        str, typer.Option("--method", callback=_one_method,
+                          help=f"How to compile, one of: {', '.join(METHODS)} "
+                               "(qtargets.methods)."),
+    ] = "qtargets",
     level: Annotated[int, typer.Option("--level", min=0, max=3,
                                        help="Optimization level.")] = 3,
     seed: Annotated[int, typer.Option("--seed", help="Transpiler seed.")] = 1,
@@ -291,7 +284,7 @@ def rank_command(
             what = f"transpiling for {device}" if done < total else "done"
             bar.update(task, description=what, completed=done, total=total)
 
-        rows = rank(circuit, names or None, method=method.value,
+        rows = rank(circuit, names or None, method=method,
                     optimization_level=level, seed=seed, live=False if offline else None,
                     progress=report)
     if as_json:
@@ -300,7 +293,7 @@ def rank_command(
             ranked, rows, strict=True)], indent=2, allow_nan=False))
         return
     Console().print(_ranking_table(rows, f"{circuit.name}: {len(rows)} devices by esp_idle "
-                                         f"({method.value} layout, level {level}, seed {seed})"))
+                                         f"({method} layout, level {level}, seed {seed})"))
 
 
 @app.command("sweep")
@@ -313,7 +306,7 @@ def sweep_command(
                                      "or live, like every other command).")],
     methods: Annotated[
         str, typer.Option("--methods", metavar="NAMES",
-                          help=f"Comma-separated, of: {', '.join(SWEEP_METHODS)}.")
+                          help=f"Comma-separated, of: {', '.join(METHODS)}.")
     ] = "default,qtargets",
     seeds: Annotated[str, typer.Option("--seeds", help="Comma-separated transpiler seeds.")
                      ] = "1",
@@ -354,6 +347,12 @@ def sweep_command(
     failed = len(records.failed)
     typer.echo(f"{len(records)} runs ({failed} failed) -> {out}"
                + (f", {plot}" if plot is not None else ""))
+
+
+def _one_method(name: str) -> str:
+    if name not in METHODS:
+        raise typer.BadParameter(f"{name!r} is not one of {', '.join(METHODS)}")
+    return name
 
 
 def _comma_list(specs: Iterable[str]) -> list[str]:

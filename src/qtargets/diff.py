@@ -34,8 +34,6 @@ qubit better or worse.
 from __future__ import annotations
 
 import math
-import statistics
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, TypeAlias
@@ -43,8 +41,8 @@ from typing import Any, Literal, TypeAlias
 from rich.table import Table
 
 from . import _format as _fmt
-from .model import Calibration, GateCalibration, InstructionCalibration
-from .summary import UNCALIBRATED_ERROR
+from .model import UNCALIBRATED_ERROR, Calibration, GateCalibration, InstructionCalibration
+from .summary import median_of
 
 __all__ = [
     "DEFAULT_REL_TOL",
@@ -410,16 +408,11 @@ def _side(cal: Calibration) -> DiffSide:
             for g in inst.qargs or ()
         ),
         num_edges=len(cal.edges),
-        t1_median=_median(q.t1 for q in operational),
-        t2_median=_median(q.t2 for q in operational),
-        readout_error_median=_median(q.readout_error for q in operational),
-        two_qubit_error_median=_median(two_qubit),
+        t1_median=median_of(q.t1 for q in operational),
+        t2_median=median_of(q.t2 for q in operational),
+        readout_error_median=median_of(q.readout_error for q in operational),
+        two_qubit_error_median=median_of(two_qubit),
     )
-
-
-def _median(values: Iterable[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return statistics.median(known) if known else None
 
 
 # -- rendering -----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from . import _format as _fmt
 from ._exceptions import UnsupportedFormatError
 from ._optional import require
 from .graphs import to_networkx
-from .model import Calibration
+from .model import UNCALIBRATED_ERROR, Calibration
 
 if TYPE_CHECKING:
     import networkx as nx  # type: ignore[import-untyped]
@@ -46,9 +46,6 @@ __all__ = [
     "plot_error_map",
     "qubit_layout",
 ]
-
-UNCALIBRATED_ERROR = 1.0
-"""IBM's "could not calibrate" marker: drawn apart, and kept out of the colour scale."""
 
 _QUBIT_CMAP = "viridis"
 _EDGE_CMAP = "plasma"

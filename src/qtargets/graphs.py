@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from qiskit.circuit import Gate
 from qiskit.transpiler import Target
 
-from .model import Calibration
+from .model import Calibration, is_virtual
 
 if TYPE_CHECKING:
     # networkx is imported when first used: it adds ~0.2 s to ``import qtargets`` otherwise.
@@ -65,9 +65,8 @@ class _GateTable:
 
     @property
     def virtual(self) -> bool:
-        """Reports error 0 wherever it reports one (IBM's ``rz``): a frame change, no pulse."""
-        errors = [e.error for e in self.entries.values() if e.error is not None]
-        return bool(errors) and all(e == 0.0 for e in errors)
+        """A frame change, no pulse (see :func:`qtargets.model.is_virtual`)."""
+        return is_virtual(self.name, (e.error for e in self.entries.values()))
 
 
 @dataclass(frozen=True, slots=True)

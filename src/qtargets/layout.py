@@ -54,13 +54,13 @@ from qiskit.transpiler.passes import (
 from qiskit.transpiler.passmanager_config import PassManagerConfig
 from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin
 
-from .scoring import AlapClock, log_idle_survival
+from .model import is_virtual
+from .scoring import AlapClock, log_idle_survival, nats
 
 __all__ = ["DeviceModel", "NoiseAwareLayout", "QTargetsLayoutPlugin", "clear_models"]
 
-_VIRTUAL_1Q = frozenset({"rz", "z", "s", "sdg", "t", "tdg", "p", "u1", "id", "delay", "barrier",
-                         "measure", "reset"})
-"""One-qubit operations with no physical pulse (frame changes) or counted separately."""
+_NOT_GATES = frozenset({"delay", "barrier", "measure", "reset"})
+"""One-qubit operations that are not gates: counted apart (measure) or not at all."""
 
 _NATIVE_2Q_COUNT = {
     "cx": 1, "cz": 1, "ecr": 1, "cy": 1, "ms": 1, "zz": 1, "rzz": 1,
@@ -124,23 +124,25 @@ class DeviceModel:
         tmeas: list[float] = []
         for name in target.operation_names:
             by_qargs = target[name]
+            pulse = name not in _NOT_GATES and not is_virtual(
+                name, (p.error for p in by_qargs.values() if p is not None))
             for qargs, props in by_qargs.items():
                 if qargs is None:
                     continue
                 error = props.error if props is not None and props.error is not None else 0.0
                 duration = props.duration if props is not None else None
-                nats = math.inf if error >= 1.0 else -math.log1p(-error)
+                cost = nats(error)
                 if name == "measure":
-                    readout[qargs[0]] = nats
+                    readout[qargs[0]] = cost
                     if duration:
                         tmeas.append(duration)
-                elif len(qargs) == 1 and name not in _VIRTUAL_1Q:
-                    one_q[qargs[0]].append(nats)
+                elif len(qargs) == 1 and pulse:
+                    one_q[qargs[0]].append(cost)
                     if duration:
                         t1q.append(duration)
                 elif len(qargs) == 2:
                     a, b = qargs
-                    cost = min(two_q[a, b], nats)
+                    cost = min(two_q[a, b], cost)
                     two_q[a, b] = two_q[b, a] = cost
                     if duration:
                         t2q.append(duration)
@@ -247,7 +249,7 @@ def circuit_load(dag: DAGCircuit, device: DeviceModel) -> CircuitLoad:
             if name == "measure":
                 measured[qs[0]] += 1
                 duration = tm
-            elif name in _VIRTUAL_1Q:
+            elif name in _NOT_GATES or is_virtual(name):
                 duration = 0.0
             else:
                 ones[qs[0]] += 1

@@ -20,17 +20,22 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cache
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
 from ._exceptions import CalibrationError
 
 __all__ = [
+    "FRAME_CHANGES",
+    "INT32_MAX",
+    "MAX_QUBITS",
     "SCHEMA_VERSION",
+    "UNCALIBRATED_ERROR",
     "Calibration",
     "GateCalibration",
     "InstructionCalibration",
@@ -39,11 +44,26 @@ __all__ = [
     "QubitCalibration",
     "TimingConstraints",
     "calibration_json_schema",
+    "is_virtual",
 ]
 
 SCHEMA_VERSION = 1
 
-_INT32_MAX = 2**31 - 1  # qiskit's Target stores timing constraints as 32-bit integers
+INT32_MAX = 2**31 - 1
+"""qiskit's Target stores timing constraints as 32-bit integers."""
+
+MAX_QUBITS = 100_000
+"""No real device comes near; vendor models bound qubit counts by it, so a corrupt count
+cannot exhaust memory."""
+
+UNCALIBRATED_ERROR = 1.0
+"""The error a vendor reports for a gate it could not calibrate (IBM's mark of a broken gate
+or coupler): not a measured probability. Kept as reported; summaries, maps and diffs show it
+apart, and statistics leave it out."""
+
+FRAME_CHANGES = frozenset({"rz", "z", "s", "sdg", "t", "tdg", "p", "u1"})
+"""Single-qubit gates implemented as a change of reference frame: no pulse, no time, no
+error, on every vendor (a "virtual Z"). See :func:`is_virtual`."""
 
 InstructionKind = Literal["gate", "measure", "reset", "delay", "control_flow", "instruction"]
 """What an instruction is, which decides how a Target represents it:
@@ -113,6 +133,21 @@ class InstructionCalibration:
     which a Target can leave out on request."""
     angle_bounds: tuple[tuple[float, float], ...] | None = None
     """Allowed range (radians) of each parameter, where the hardware restricts it."""
+
+
+def is_virtual(name: str, errors: Iterable[float | None] = ()) -> bool:
+    """Whether gate ``name`` is virtual: a frame change (:data:`FRAME_CHANGES`), or a gate
+    whose every reported error is 0 (``errors``: its errors on the qubits it runs on).
+
+    The one rule behind "which single-qubit gates cost something": the best-qubit ranking
+    of ``qtargets show``, a graph's main single-qubit gate and the layout plugin's per-qubit
+    costs all leave virtual gates out. A circuit's gate, judged before translation, has only
+    its name.
+    """
+    if name in FRAME_CHANGES:
+        return True
+    reported = [e for e in errors if e is not None]
+    return bool(reported) and all(e == 0.0 for e in reported)
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,86 +398,190 @@ def _check(cal: Calibration) -> None:
     """Cross-field rules the types alone can't state, with paths relative to the calibration.
 
     Runs on every construction, so the common all-valid case takes a fast path with no
-    string formatting; only a failure pays for locating and describing the bad field.
+    string formatting; only a failure pays for locating and describing the bad field. The
+    two paths apply the same rules (tests/test_calibration.py mutates every field to hold
+    them to it): anything the fast path lets through, ``build_target`` and ``to_json`` accept.
     """
     if not _looks_valid(cal):
         _explain_invalid(cal)
 
 
+_KINDS = frozenset(get_args(InstructionKind))
+
+
+def _is_index(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _looks_valid(cal: Calibration) -> bool:
+    """Every rule of :func:`_explain_invalid`, as fast as Python allows: no formatting."""
     n = cal.num_qubits
-    try:
-        if type(n) is not int or n < 0 or len(cal.qubits) != n:
-            return False
-        if cal.taken_at is not None and cal.taken_at.tzinfo is None:
-            return False
-        if cal.dt is not None and not 0.0 <= cal.dt < math.inf:
-            return False
-        timing = cal.timing_constraints
-        for value in (timing.granularity, timing.min_length, timing.pulse_alignment,
-                      timing.acquire_alignment):
-            if type(value) is not int or not 1 <= value <= _INT32_MAX:
-                return False
-        for q in cal.qubits:
-            for p in (q.readout_error, q.prob_meas0_prep1, q.prob_meas1_prep0):
-                if p is not None and not 0.0 <= p <= 1.0:
-                    return False
-            for t in (q.t1, q.t2, q.readout_duration):
-                if t is not None and not 0.0 <= t < math.inf:
-                    return False
-            for f in (q.frequency, q.anharmonicity):
-                if f is not None and not -math.inf < f < math.inf:
-                    return False
-        names = set()
-        for inst in cal.instructions:
-            names.add(inst.name)
-            if inst.num_qubits < 0 or inst.num_clbits < 0:
-                return False
-            if inst.angle_bounds is not None and len(inst.angle_bounds) != len(inst.parameters):
-                return False
-            if inst.qargs is None:
-                continue
-            width = inst.num_qubits
-            seen = set()
-            for qubits, error, duration, _ in inst.qargs:
-                if len(qubits) != width or (width > 1 and len(set(qubits)) != width):
-                    return False
-                for q_index in qubits:
-                    if not 0 <= q_index < n:
-                        return False
-                seen.add(qubits)
-                if error is not None and not 0.0 <= error <= 1.0:
-                    return False
-                if duration is not None and not 0.0 <= duration < math.inf:
-                    return False
-            if len(seen) != len(inst.qargs):
-                return False
-        return len(names) == len(cal.instructions)
-    except TypeError:  # a field of the wrong type: let the slow path name it
+    number = (int, float)
+    if not _is_index(n) or n < 0 or not isinstance(cal.qubits, tuple) or len(cal.qubits) != n:
         return False
+    if not isinstance(cal.instructions, tuple) or not _provenance_ok(cal.provenance):
+        return False
+    if not isinstance(cal.vendor, str) or not isinstance(cal.backend_name, str) or not (
+            cal.vendor and cal.backend_name) or not _is_index(cal.schema_version) or (
+            cal.schema_version != SCHEMA_VERSION):
+        return False
+    for text in (cal.backend_version, cal.processor):
+        if text is not None and not isinstance(text, str):
+            return False
+    if cal.taken_at is not None and not _aware(cal.taken_at):
+        return False
+    dt = cal.dt
+    if dt is not None and (not isinstance(dt, number) or isinstance(dt, bool)
+                           or not 0.0 <= dt < math.inf):
+        return False
+    timing = cal.timing_constraints
+    if not isinstance(timing, TimingConstraints):
+        return False
+    for value in (timing.granularity, timing.min_length, timing.pulse_alignment,
+                  timing.acquire_alignment):
+        if not _is_index(value) or not 1 <= value <= INT32_MAX:
+            return False
+    for q in cal.qubits:
+        if type(q) is not QubitCalibration or type(q.operational) is not bool:
+            return False
+        for p in (q.readout_error, q.prob_meas0_prep1, q.prob_meas1_prep0):
+            if p is not None and (not isinstance(p, number) or isinstance(p, bool)
+                                  or not 0.0 <= p <= 1.0):
+                return False
+        for t in (q.t1, q.t2, q.readout_duration):
+            if t is not None and (not isinstance(t, number) or isinstance(t, bool)
+                                  or not 0.0 <= t < math.inf):
+                return False
+        for f in (q.frequency, q.anharmonicity):
+            if f is not None and (not isinstance(f, number) or isinstance(f, bool)
+                                  or not -math.inf < f < math.inf):
+                return False
+    names = set()
+    for inst in cal.instructions:
+        if type(inst) is not InstructionCalibration or not isinstance(inst.name, str):
+            return False
+        names.add(inst.name)
+        if not isinstance(inst.kind, str) or inst.kind not in _KINDS or type(
+                inst.fractional) is not bool:
+            return False
+        width = inst.num_qubits
+        if not _is_index(width) or width < 0 or not _is_index(inst.num_clbits) or (
+                inst.num_clbits < 0):
+            return False
+        if not isinstance(inst.parameters, tuple) or not all(
+                isinstance(p, str) for p in inst.parameters):
+            return False
+        if inst.angle_bounds is not None and not _bounds_ok(inst.angle_bounds,
+                                                            len(inst.parameters)):
+            return False
+        if inst.qargs is None:
+            continue
+        if not isinstance(inst.qargs, tuple):
+            return False
+        seen = set()
+        for g in inst.qargs:
+            if type(g) is not GateCalibration:
+                return False
+            qubits, error, duration, operational = g
+            if type(qubits) is not tuple or len(qubits) != width or type(operational) is not bool:
+                return False
+            for q_index in qubits:  # `type(x) is ...` first: the common case, and the fastest
+                if not (type(q_index) is int or _is_index(q_index)) or not 0 <= q_index < n:
+                    return False
+            if width > 1 and len(set(qubits)) != width:
+                return False
+            seen.add(qubits)
+            if error is not None and not (type(error) is float and 0.0 <= error <= 1.0) and not (
+                    _is_number(error) and 0.0 <= error <= 1.0):
+                return False
+            if duration is not None and not (
+                    type(duration) is float and 0.0 <= duration < math.inf) and not (
+                    _is_number(duration) and 0.0 <= duration < math.inf):
+                return False
+        if len(seen) != len(inst.qargs):
+            return False
+    return len(names) == len(cal.instructions)
+
+
+def _provenance_ok(provenance: object) -> bool:
+    return (isinstance(provenance, Provenance) and isinstance(provenance.source, str)
+            and (provenance.notes is None or isinstance(provenance.notes, str))
+            and (provenance.retrieved_at is None or _aware(provenance.retrieved_at)))
+
+
+def _aware(moment: object) -> bool:
+    return isinstance(moment, datetime) and moment.tzinfo is not None
+
+
+def _bounds_ok(bounds: object, count: int) -> bool:
+    if not isinstance(bounds, tuple) or len(bounds) != count:
+        return False
+    for pair in bounds:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            return False
+        for value in pair:
+            if not _is_number(value) or not math.isfinite(value):
+                return False
+    return True
 
 
 def _explain_invalid(cal: Calibration) -> None:
     """Raise a CalibrationError for the first rule ``cal`` breaks."""
     n = cal.num_qubits
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+    if not _is_index(n) or n < 0:
         raise CalibrationError("calibration.num_qubits", "expected a non-negative integer", n)
+    if not isinstance(cal.qubits, tuple):
+        raise CalibrationError("calibration.qubits", "expected a tuple of QubitCalibration",
+                               type(cal.qubits).__name__)
     if len(cal.qubits) != n:
         raise CalibrationError(
             "calibration.qubits", f"expected {n} entries (num_qubits), got {len(cal.qubits)}",
             show_value=False,
         )
-    if cal.taken_at is not None and cal.taken_at.tzinfo is None:
-        raise CalibrationError("calibration.taken_at", "expected a timezone-aware time",
+    if not isinstance(cal.instructions, tuple):
+        raise CalibrationError("calibration.instructions",
+                               "expected a tuple of InstructionCalibration",
+                               type(cal.instructions).__name__)
+    if not isinstance(cal.provenance, Provenance):
+        raise CalibrationError("calibration.provenance", "expected a Provenance",
+                               type(cal.provenance).__name__)
+    if not isinstance(cal.provenance.source, str):
+        raise CalibrationError("calibration.provenance.source", "expected a string",
+                               cal.provenance.source)
+    if cal.provenance.notes is not None and not isinstance(cal.provenance.notes, str):
+        raise CalibrationError("calibration.provenance.notes", "expected a string or None",
+                               cal.provenance.notes)
+    if cal.provenance.retrieved_at is not None and not _aware(cal.provenance.retrieved_at):
+        raise CalibrationError("calibration.provenance.retrieved_at",
+                               "expected a timezone-aware datetime", cal.provenance.retrieved_at)
+    for name in ("vendor", "backend_name"):
+        if not isinstance(getattr(cal, name), str) or not getattr(cal, name):
+            raise CalibrationError(f"calibration.{name}", "expected a non-empty string",
+                                   getattr(cal, name))
+    for name in ("backend_version", "processor"):
+        value = getattr(cal, name)
+        if value is not None and not isinstance(value, str):
+            raise CalibrationError(f"calibration.{name}", "expected a string or None", value)
+    if not _is_index(cal.schema_version) or cal.schema_version != SCHEMA_VERSION:
+        raise CalibrationError("calibration.schema_version",
+                               f"expected {SCHEMA_VERSION}, the only version this qtargets "
+                               "reads", cal.schema_version)
+    if cal.taken_at is not None and not _aware(cal.taken_at):
+        raise CalibrationError("calibration.taken_at", "expected a timezone-aware datetime",
                                cal.taken_at)
     check_duration("calibration.dt", cal.dt)
+    if not isinstance(cal.timing_constraints, TimingConstraints):
+        raise CalibrationError("calibration.timing_constraints", "expected TimingConstraints",
+                               type(cal.timing_constraints).__name__)
     for name in ("granularity", "min_length", "pulse_alignment", "acquire_alignment"):
         value = getattr(cal.timing_constraints, name)
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _INT32_MAX:
+        if not _is_index(value) or not 1 <= value <= INT32_MAX:
             raise CalibrationError(f"calibration.timing_constraints.{name}",
                                    "expected an integer from 1 to 2**31 - 1", value)
     for i, qubit in enumerate(cal.qubits):
         base = f"calibration.qubits[{i}]"
+        if type(qubit) is not QubitCalibration:
+            raise CalibrationError(base, "expected a QubitCalibration", type(qubit).__name__)
         check_duration(f"{base}.t1", qubit.t1)
         check_duration(f"{base}.t2", qubit.t2)
         check_duration(f"{base}.readout_duration", qubit.readout_duration)
@@ -451,39 +590,73 @@ def _explain_invalid(cal: Calibration) -> None:
         check_probability(f"{base}.readout_error", qubit.readout_error)
         check_probability(f"{base}.prob_meas0_prep1", qubit.prob_meas0_prep1)
         check_probability(f"{base}.prob_meas1_prep0", qubit.prob_meas1_prep0)
+        _check_flag(f"{base}.operational", qubit.operational)
     seen: set[str] = set()
     for k, inst in enumerate(cal.instructions):
         base = f"calibration.instructions[{k}]"
+        if type(inst) is not InstructionCalibration:
+            raise CalibrationError(base, "expected an InstructionCalibration",
+                                   type(inst).__name__)
+        if not isinstance(inst.name, str):
+            raise CalibrationError(f"{base}.name", "expected a string", inst.name)
         if inst.name in seen:
             raise CalibrationError(f"{base}.name", "duplicate instruction name", inst.name)
         seen.add(inst.name)
+        if not isinstance(inst.kind, str) or inst.kind not in _KINDS:
+            raise CalibrationError(f"{base}.kind", f"expected one of {sorted(_KINDS)}",
+                                   inst.kind)
+        _check_flag(f"{base}.fractional", inst.fractional)
         for attr in ("num_qubits", "num_clbits"):
             value = getattr(inst, attr)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            if not _is_index(value) or value < 0:
                 raise CalibrationError(f"{base}.{attr}", "expected a non-negative integer",
                                        value)
-        if inst.angle_bounds is not None and len(inst.angle_bounds) != len(inst.parameters):
-            raise CalibrationError(f"{base}.angle_bounds", "expected one (low, high) pair per "
-                                   f"parameter ({len(inst.parameters)})", inst.angle_bounds)
+        if not isinstance(inst.parameters, tuple) or not all(
+                isinstance(p, str) for p in inst.parameters):
+            raise CalibrationError(f"{base}.parameters", "expected a tuple of names (str)",
+                                   inst.parameters)
+        if inst.angle_bounds is not None and not _bounds_ok(inst.angle_bounds,
+                                                            len(inst.parameters)):
+            raise CalibrationError(f"{base}.angle_bounds", "expected one (low, high) pair of "
+                                   f"finite numbers per parameter ({len(inst.parameters)})",
+                                   inst.angle_bounds)
         if inst.qargs is None:
             continue
+        if not isinstance(inst.qargs, tuple):
+            raise CalibrationError(f"{base}.qargs", "expected a tuple of GateCalibration or "
+                                   "None", type(inst.qargs).__name__)
         width = inst.num_qubits
         seen_qargs: set[tuple[int, ...]] = set()
         for j, gate in enumerate(inst.qargs):
+            where = f"{base}.qargs[{j}]"
+            if type(gate) is not GateCalibration:
+                raise CalibrationError(where, "expected a GateCalibration", gate)
             qubits = gate.qubits
-            if len(qubits) != width or len(set(qubits)) != width:
-                raise CalibrationError(f"{base}.qargs[{j}].qubits",
-                                       f"expected {width} distinct qubits", qubits)
+            if type(qubits) is not tuple:
+                raise CalibrationError(f"{where}.qubits", "expected a tuple of qubit indices",
+                                       qubits)
             for q in qubits:
-                if not isinstance(q, int) or not 0 <= q < n:
-                    raise CalibrationError(f"{base}.qargs[{j}].qubits",
+                if not _is_index(q):
+                    raise CalibrationError(f"{where}.qubits", "expected integer qubit indices",
+                                           qubits)
+                if not 0 <= q < n:
+                    raise CalibrationError(f"{where}.qubits",
                                            f"qubit index out of range for {n} qubits", qubits)
+            if len(qubits) != width or len(set(qubits)) != width:
+                raise CalibrationError(f"{where}.qubits",
+                                       f"expected {width} distinct qubits", qubits)
             if qubits in seen_qargs:
-                raise CalibrationError(f"{base}.qargs[{j}].qubits", "duplicate qargs", qubits)
+                raise CalibrationError(f"{where}.qubits", "duplicate qargs", qubits)
             seen_qargs.add(qubits)
-            check_probability(f"{base}.qargs[{j}].error", gate.error)
-            check_duration(f"{base}.qargs[{j}].duration", gate.duration)
+            check_probability(f"{where}.error", gate.error)
+            check_duration(f"{where}.duration", gate.duration)
+            _check_flag(f"{where}.operational", gate.operational)
     raise CalibrationError("calibration", "invalid calibration", show_value=False)
+
+
+def _check_flag(path: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise CalibrationError(path, "expected True or False", value)
 
 
 @cache

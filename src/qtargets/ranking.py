@@ -31,14 +31,13 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from qiskit.circuit import QuantumCircuit
 from qiskit.exceptions import QiskitError
 
 from ._exceptions import QTargetsError, RankError, ScoreError, StoreError, error_message, warn
-from .backends import backend
+from .backends import Figures, backend
 from .bundled import bundled_backends
 from .circuits import load_circuit
 from .live import (
@@ -51,11 +50,11 @@ from .live import (
     store_in_use,
     vendor_of,
 )
+from .methods import METHODS
 from .model import Calibration
 from .store import CalibrationStore
 
 __all__ = [
-    "METHODS",
     "Progress",
     "Ranking",
     "rank",
@@ -63,9 +62,6 @@ __all__ = [
 
 logger = logging.getLogger("qtargets.ranking")
 
-Method = Literal["qtargets", "default"]
-METHODS: tuple[Method, ...] = ("qtargets", "default")
-"""``"qtargets"``: the noise-aware ``layout_method="qtargets"``; ``"default"``: qiskit's own."""
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, device)``: before each device's transpile (``done`` devices
@@ -76,37 +72,19 @@ _AVAILABLE = frozenset({"online", "available"})
 
 
 @dataclass(frozen=True, kw_only=True)
-class Ranking:
+class Ranking(Figures):
     """One device's result for the circuit; a row of :func:`rank`'s list.
 
-    The figures are those of :class:`qtargets.Score`, ``None`` when ``error`` says why there are
-    none.
+    The figures (:class:`qtargets.backends.Figures`) are those a sweep record has too, under
+    the same names. Rows with ``unknown_errors`` rank after every complete one.
     """
 
-    device: str
     vendor: str
     num_qubits: int
     """The device's qubits (not the circuit's)."""
-    esp: float | None = None
-    esp_idle: float | None = None
-    log_esp_idle: float | None = None
-    """``ln(esp_idle)``, exact where ``esp_idle`` underflows to 0: what rows are ordered by."""
-    duration: float | None = None
-    """Seconds, first operation's start to last one's end (ALAP)."""
-    two_qubit_gates: int | None = None
-    depth: int | None = None
-    transpile_seconds: float | None = None
-    """Wall-clock time building the pass manager and running it."""
-    taken_at: datetime | None = None
-    """When the calibration used was taken (UTC)."""
     queue: str | None = None
-    """Jobs waiting (IBM) or the average wait (IonQ) as the vendor reports it now; only for
-    devices the vendor listed live. A device not taking jobs shows its status too."""
-    unknown_errors: int = 0
-    """Operations of the transpiled circuit the calibration gives no error for (scored as
-    perfect): the row ranks after every complete one."""
-    error: str | None = None
-    """Why the device has no figures (too small, transpile failed); ``None`` when it has."""
+    """Jobs waiting or the average wait, as the vendor reports it now; only for devices the
+    vendor listed live. A device not taking jobs shows its status too."""
     transpiled: QuantumCircuit | None = field(default=None, repr=False, compare=False)
     """The transpiled circuit that was scored: the one to run if this device wins."""
 
@@ -134,7 +112,7 @@ def rank(
     circuit: QuantumCircuit | str | os.PathLike[str],
     devices: Iterable[str | Calibration] | str | Calibration | None = None,
     *,
-    method: Method = "qtargets",
+    method: str = "qtargets",
     optimization_level: int = 3,
     seed: int | None = 1,
     live: bool | None = None,
@@ -154,7 +132,8 @@ def rank(
     this thread (qiskit parallelises inside its passes already).
     """
     if method not in METHODS:
-        raise RankError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        raise RankError(f"method must be one of {', '.join(METHODS)} (qtargets.methods), got "
+                        f"{method!r}")
     if optimization_level not in range(4):
         raise RankError(f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}")
     qc = circuit if isinstance(circuit, QuantumCircuit) else load_circuit(circuit)
@@ -169,9 +148,7 @@ def rank(
                                retries=retries) if names else {}
     cals = [*given, *fetched.values()]
 
-    options: dict[str, Any] = {"seed_transpiler": seed}
-    if method == "qtargets":
-        options["layout_method"] = "qtargets"
+    options: dict[str, Any] = {"seed_transpiler": seed, **METHODS[method].options}
     rows = []
     for done, cal in enumerate(cals):
         if progress is not None:
@@ -206,14 +183,7 @@ def _rank_one(qc: QuantumCircuit, cal: Calibration, level: int, options: dict[st
     except (QiskitError, QTargetsError) as exc:
         return replace(row, transpile_seconds=time.perf_counter() - start,
                        error=f"transpile failed: {error_message(exc)}")
-    figures = done.score
-    return replace(
-        row, esp=figures.esp, esp_idle=figures.esp_idle, log_esp_idle=figures.log_esp_idle,
-        duration=figures.duration,
-        two_qubit_gates=figures.two_qubit_gates, depth=figures.depth,
-        transpile_seconds=done.seconds, unknown_errors=figures.unknown_errors,
-        transpiled=done.circuit,
-    )
+    return replace(row.with_result(done), transpiled=done.circuit)
 
 
 # -- which devices -------------------------------------------------------------------------------

@@ -44,11 +44,11 @@ from qiskit.transpiler import Target
 from ._exceptions import ScoreError
 from .build import build_target
 from .model import Calibration
+from .units import to_si
 
 __all__ = ["AlapClock", "Hotspot", "Score", "as_target", "idle_survival",
-           "log_idle_survival", "score"]
+           "log_idle_survival", "nats", "score"]
 
-_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "ps": 1e-12}
 _NOT_OPERATIONS = frozenset({"barrier", "delay"})
 
 
@@ -231,11 +231,11 @@ class _Scorer:
                 raise ScoreError(f"circuit.data[{index}]: a delay in 'dt' on a target without "
                                  f"dt")
             return float(op.duration) * float(self.target.dt)
-        scale = _SECONDS.get(unit)
-        if scale is None:
+        seconds = to_si(float(op.duration), unit, "time")
+        if seconds is None:
             raise ScoreError(f"circuit.data[{index}]: a delay in unit {unit!r} cannot be "
                              f"scored (stretch durations must be resolved first)")
-        return float(op.duration) * scale
+        return seconds
 
     def run(self, circuit: QuantumCircuit) -> Score:
         if circuit.has_control_flow_op():
@@ -270,13 +270,13 @@ class _Scorer:
                 continue
             error, duration, unknown_error = self.properties(index, name, qubits)
             esp *= 1.0 - error  # a product, as qiskit's estimate_fidelity, to match it exactly
-            nats = _nats(error)
-            log_esp.append(-nats)
+            cost = nats(error)
+            log_esp.append(-cost)
             unknown_errors += unknown_error
             if len(qubits) == 2:
                 two_qubit += 1
             key = qubits if len(qubits) == 1 else tuple(sorted(qubits))
-            costs[key] = costs.get(key, 0.0) + nats
+            costs[key] = costs.get(key, 0.0) + cost
             clock.operation(qubits, wires, duration)
 
         idle: dict[int, float] = {}
@@ -315,8 +315,9 @@ class _Scorer:
         )
 
 
-def _nats(error: float) -> float:
-    """``-ln(1 - error)``: additive failure cost; a sentinel error of 1 is infinite."""
+def nats(error: float) -> float:
+    """``-ln(1 - error)``: the additive failure cost of an operation (what ``log_esp`` sums,
+    negated, and the layout plugin minimises); a sentinel error of 1 is infinite."""
     return math.inf if error >= 1.0 else -math.log1p(-error)
 
 

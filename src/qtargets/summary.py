@@ -23,11 +23,16 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from .model import Calibration, GateCalibration, InstructionCalibration
+from .model import (
+    UNCALIBRATED_ERROR,
+    Calibration,
+    GateCalibration,
+    InstructionCalibration,
+    is_virtual,
+)
 
 __all__ = [
     "DEFAULT_TOP",
-    "UNCALIBRATED_ERROR",
     "CalibrationSummary",
     "FaultyGate",
     "InstructionSummary",
@@ -36,12 +41,10 @@ __all__ = [
     "Spread",
     "best_edges",
     "best_qubits",
+    "median_of",
     "summarize",
     "summarize_instruction",
 ]
-
-UNCALIBRATED_ERROR = 1.0
-"""The error IBM reports for a gate it could not calibrate (not a measured probability)."""
 
 DEFAULT_TOP = 5
 """How many best qubits and best edges a summary lists unless told otherwise."""
@@ -172,8 +175,8 @@ def summarize(calibration: Calibration, *, top: int = DEFAULT_TOP) -> Calibratio
         num_operational_qubits=len(operational),
         instructions=tuple(summarize_instruction(cal, inst) for inst in cal.instructions),
         readout_error=_spread(q.readout_error for q in operational),
-        t1_median=_median(q.t1 for q in operational),
-        t2_median=_median(q.t2 for q in operational),
+        t1_median=median_of(q.t1 for q in operational),
+        t2_median=median_of(q.t2 for q in operational),
         faulty_qubits=cal.faulty_qubits,
         faulty_gates=tuple(
             FaultyGate(inst.name, g.qubits)
@@ -208,7 +211,7 @@ def summarize_instruction(cal: Calibration, inst: InstructionCalibration) -> Ins
         ),
         num_missing_error=len(usable) - len(errors),
         num_uncalibrated=len(errors) - len(measured),
-        median_duration=_median(g.duration for g in usable),
+        median_duration=median_of(g.duration for g in usable),
     )
 
 
@@ -216,19 +219,19 @@ def best_qubits(cal: Calibration, n: int = DEFAULT_TOP) -> tuple[RankedQubit, ..
     """The ``n`` qubits with the lowest score = readout error + mean 1-qubit gate error.
 
     Together the two terms estimate what a single qubit loses to being driven and read, which
-    is what a user picking qubits for a small circuit cares about. Virtual gates (an
-    instruction whose every reported error is 0, like IBM's ``rz``) carry no information and
-    are left out of the mean. A qubit is ranked only if it is operational, has a readout error
-    and at least one 1-qubit gate error, and none of its 1-qubit gates is non-operational;
-    an uncalibrated (error = 1) gate counts as reported, so it ranks last. Ties go to the
-    lower index.
+    is what a user picking qubits for a small circuit cares about. Virtual gates (frame
+    changes such as ``rz``, or any gate whose every reported error is 0; see
+    :func:`qtargets.model.is_virtual`) cost nothing and are left out of the mean. A qubit is
+    ranked only if it is operational, has a readout error and at least one 1-qubit gate
+    error, and none of its 1-qubit gates is non-operational; an uncalibrated (error = 1) gate
+    counts as reported, so it ranks last. Ties go to the lower index.
     """
     gate_errors: dict[int, list[float]] = {}
     disqualified: set[int] = set()
     for inst in cal.instructions:
         if inst.kind != "gate" or inst.num_qubits != 1 or not inst.qargs:
             continue
-        virtual = _is_virtual(inst)
+        virtual = is_virtual(inst.name, (g.error for g in inst.qargs))
         for g in inst.qargs:
             (q,) = g.qubits
             if not g.operational:
@@ -282,17 +285,12 @@ def _usable(inst: InstructionCalibration, faulty: frozenset[int]) -> list[GateCa
     ]
 
 
-def _is_virtual(inst: InstructionCalibration) -> bool:
-    """An instruction that reports error 0 wherever it reports one (e.g. IBM's ``rz``)."""
-    errors = [g.error for g in inst.qargs or () if g.error is not None]
-    return bool(errors) and all(e == 0.0 for e in errors)
-
-
 def _known(values: Iterable[float | None]) -> list[float]:
     return [v for v in values if v is not None]
 
 
-def _median(values: Iterable[float | None]) -> float | None:
+def median_of(values: Iterable[float | None]) -> float | None:
+    """The median of the reported values (``None`` ones skipped); ``None`` if there are none."""
     known = _known(values)
     return statistics.median(known) if known else None
 

@@ -40,7 +40,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,44 +50,27 @@ from qiskit.transpiler import Target
 
 from ._exceptions import SweepError, error_message
 from ._optional import require
-from .backends import QTargetsBackend
+from .backends import Figures, QTargetsBackend
 from .build import build_target
 from .live import calibration
+from .methods import METHODS
 from .model import Calibration
 
-__all__ = ["METHODS", "SweepRecord", "SweepRecords", "sweep"]
-
-METHODS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "qtargets": {"layout_method": "qtargets"},
-    "sabre": {"layout_method": "sabre"},
-    "dense": {"layout_method": "dense"},
-    "trivial": {"layout_method": "trivial"},
-}
-"""Named methods: the keyword arguments each adds to the preset pass manager."""
+__all__ = ["COLUMNS", "SweepRecord", "SweepRecords", "sweep"]
 
 
-@dataclass(frozen=True)
-class SweepRecord:
-    """One run: one circuit on one calibration with one method and seed."""
+@dataclass(frozen=True, kw_only=True)
+class SweepRecord(Figures):
+    """One run: one circuit on one calibration with one method and seed.
+
+    The figures (:class:`qtargets.backends.Figures`) are those a ranking row has too, under
+    the same names; ``error`` is ``"TypeName: message"`` when the run failed.
+    """
 
     circuit: str
-    device: str
-    calibration_time: datetime | None
     method: str
     seed: int | None
     optimization_level: int
-    esp: float | None = None
-    esp_idle: float | None = None
-    log_esp_idle: float | None = None
-    """``ln(esp_idle)``, exact where a large circuit's ``esp_idle`` underflows to 0."""
-    duration: float | None = None
-    """Seconds (ALAP schedule)."""
-    two_qubit_gates: int | None = None
-    depth: int | None = None
-    transpile_seconds: float | None = None
-    error: str | None = None
-    """``"TypeName: message"`` when the run failed; the figures are then ``None``."""
 
     def same_result(self, other: SweepRecord) -> bool:
         """Equal in everything but the time transpiling took."""
@@ -98,6 +81,13 @@ def _without_time(record: SweepRecord) -> dict[str, Any]:
     values = asdict(record)
     values.pop("transpile_seconds")
     return values
+
+
+COLUMNS = ("circuit", "device", "taken_at", "method", "seed", "optimization_level", "esp",
+           "esp_idle", "log_esp_idle", "duration", "two_qubit_gates", "depth",
+           "transpile_seconds", "unknown_errors", "error")
+"""The columns of :meth:`SweepRecords.to_csv` and :meth:`SweepRecords.to_pandas`, in order:
+what was run, then what came of it."""
 
 
 class SweepRecords(list[SweepRecord]):
@@ -119,20 +109,18 @@ class SweepRecords(list[SweepRecord]):
     def to_pandas(self) -> Any:
         """A ``pandas.DataFrame``, one row per record (needs pandas)."""
         pandas = require("pandas", "SweepRecords.to_pandas")
-        return pandas.DataFrame([asdict(r) for r in self],
-                                columns=[f.name for f in fields(SweepRecord)])
+        return pandas.DataFrame([asdict(r) for r in self], columns=list(COLUMNS))
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write one row per record; times in ISO 8601, missing figures empty."""
         out = Path(path)
-        names = [f.name for f in fields(SweepRecord)]
         with out.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=names)
+            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
             writer.writeheader()
             for record in self:
                 row = asdict(record)
-                when = row["calibration_time"]
-                row["calibration_time"] = when.isoformat() if when is not None else ""
+                when = row["taken_at"]
+                row["taken_at"] = when.isoformat() if when is not None else ""
                 writer.writerow({k: "" if v is None else v for k, v in row.items()})
         return out
 
@@ -184,7 +172,7 @@ class _Run:
     circuit_name: str
     key: str
     device: str
-    calibration_time: datetime | None
+    taken_at: datetime | None
     method: str
     options: Mapping[str, Any]
     seed: int | None
@@ -230,19 +218,16 @@ def _decode(data: bytes) -> Target:
 def _execute(run: _Run, payload: bytes | None = None
              ) -> tuple[SweepRecord, str, bool]:
     """One run in a worker: (record, worker name, whether the calibration arrived now)."""
-    base = SweepRecord(run.circuit_name, run.device, run.calibration_time, run.method,
-                       run.seed, run.optimization_level)
+    base = SweepRecord(circuit=run.circuit_name, device=run.device, taken_at=run.taken_at,
+                       method=run.method, seed=run.seed,
+                       optimization_level=run.optimization_level)
     built = False
     try:
         with _TURN:
             target, built = _target(run.key, payload)
             done = QTargetsBackend(target, name=run.device).transpile_and_score(
                 run.circuit, run.optimization_level, seed_transpiler=run.seed, **run.options)
-        result = done.score
-        record = replace(base, esp=result.esp, esp_idle=result.esp_idle,
-                         log_esp_idle=result.log_esp_idle,
-                         duration=result.duration, two_qubit_gates=result.two_qubit_gates,
-                         depth=result.depth, transpile_seconds=done.seconds)
+        record = base.with_result(done)
     except Exception as exc:  # a failed run is a record, not a crashed sweep
         text = error_message(exc)
         message = text.splitlines()[0] if text else ""
@@ -288,7 +273,7 @@ def _methods(methods: Iterable[str] | Mapping[str, Mapping[str, Any]]
             raise SweepError(f"methods: unknown method {name!r} (known: "
                              f"{', '.join(METHODS)}; or pass a mapping of name -> "
                              f"pass-manager options)")
-        out[name] = METHODS[name]
+        out[name] = METHODS[name].options
     if not out:
         raise SweepError("methods: at least one method is needed")
     return out
@@ -330,10 +315,11 @@ def sweep(
     """Transpile and score every circuit x target x method x seed; one record per run.
 
     ``targets`` may hold several calibrations of one device (calibration days): each is its
-    own device/time pair in the records. ``methods`` are names from :data:`METHODS`, or a
-    mapping of your own names to pass-manager options (``{"dense3": {"layout_method":
-    "dense"}}``). ``executor=None`` runs on a local process pool of ``max_workers``
-    (default: one per core); see the module documentation for the others.
+    own device/time pair in the records. ``methods`` are names from
+    :data:`qtargets.methods.METHODS`, or a mapping of your own names to pass-manager options
+    (``{"dense3": {"layout_method": "dense"}}``). ``executor=None`` runs on a local process
+    pool of ``max_workers`` (default: one per core); see the module documentation for the
+    others.
     """
     named_circuits = _circuits(circuits)
     devices = [_device(t) for t in targets]

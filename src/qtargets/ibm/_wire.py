@@ -19,8 +19,8 @@ import msgspec
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .._exceptions import CalibrationError
-from ..model import calibration_error_from_pydantic
-from .models import INT32_MAX, MAX_QUBITS, configuration_adapter, properties_adapter
+from ..model import INT32_MAX, MAX_QUBITS, calibration_error_from_pydantic
+from .models import configuration_adapter, properties_adapter
 
 __all__ = [
     "WireConfiguration",
@@ -32,6 +32,7 @@ __all__ = [
     "WireProperties",
     "decode_configuration",
     "decode_properties",
+    "validate",
 ]
 
 _MAX = 1.7976931348623157e308
@@ -66,7 +67,7 @@ class WireProcessorType(msgspec.Struct, gc=False):
 
 
 class WireConfiguration(msgspec.Struct, gc=False):
-    backend_name: str
+    backend_name: Annotated[str, msgspec.Meta(min_length=1)]
     n_qubits: QubitCount
     basis_gates: list[str]
     backend_version: str | None = None
@@ -102,6 +103,7 @@ class WireProperties(msgspec.Struct, gc=False):
 
 
 _S = TypeVar("_S", bound=msgspec.Struct)
+_T = TypeVar("_T")
 
 _CONFIGURATION_DECODER = msgspec.json.Decoder(WireConfiguration)
 _PROPERTIES_DECODER = msgspec.json.Decoder(WireProperties)
@@ -120,23 +122,21 @@ def _decode(
             return decoder.decode(payload)
         except (msgspec.ValidationError, msgspec.DecodeError, RecursionError, ValueError):
             pass  # not strict JSON (NaN in an unused field, bad UTF-8...) or invalid: ask pydantic
-        validated = _validate(adapter, payload, root)
-    elif isinstance(payload, Mapping):
-        # Already-parsed input has no speed budget; pydantic is the one judge of it.
-        validated = _validate(adapter, dict(payload), root)
-    else:
-        raise CalibrationError(root, "expected a JSON object (dict) or JSON text (str/bytes)",
-                               type(payload).__name__)
+    # Already-parsed input has no speed budget; pydantic is the one judge of it.
+    validated = validate(adapter, payload, root)
     data = validated.model_dump() if isinstance(validated, BaseModel) else validated
     # Lax: the data is already valid; this only copies it into the structs (numpy floats too).
     return msgspec.convert(data, struct, strict=False)
 
 
-def _validate(adapter: TypeAdapter[Any], payload: object, root: str) -> Any:
+def validate(adapter: TypeAdapter[_T], payload: object, root: str) -> _T:
+    """``payload`` (a dict, or JSON ``str``/``bytes``) validated by a pydantic ``adapter``;
+    any failure is a :class:`~qtargets.CalibrationError` whose path starts at ``root``."""
     try:
         if isinstance(payload, (bytes, bytearray, str)):
             return adapter.validate_json(payload)
-        return adapter.validate_python(payload)
+        if isinstance(payload, Mapping):
+            return adapter.validate_python(dict(payload))
     except ValidationError as exc:
         raise calibration_error_from_pydantic(exc, root=root) from None
     except RecursionError:
@@ -144,6 +144,8 @@ def _validate(adapter: TypeAdapter[Any], payload: object, root: str) -> Any:
     except UnicodeError as exc:  # e.g. a lone surrogate in str input
         raise CalibrationError(root, f"text is not valid Unicode: {exc}",
                                show_value=False) from None
+    raise CalibrationError(root, "expected a JSON object (dict) or JSON text (str/bytes)",
+                           type(payload).__name__)
 
 
 def decode_configuration(payload: object) -> WireConfiguration:

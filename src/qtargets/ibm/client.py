@@ -41,9 +41,10 @@ from .._flow import (
 from .._http import AsyncHttpClient, HttpClient, HttpConfig, Validators
 from ..model import Calibration, utc
 from ..store import CalibrationStore
+from ._wire import validate
 from .account import IBMAccount, resolve_account
 from .auth import IAMAuth
-from .convert import _validate, to_calibration
+from .convert import to_calibration
 from .models import backends_adapter
 
 __all__ = ["API_VERSION", "CONFIGURATION_MAX_AGE", "AsyncIBMClient", "IBMClient"]
@@ -104,7 +105,7 @@ class _IBMBase:
 
     @staticmethod
     def _devices(body: Any) -> list[dict[str, Any]]:
-        _validate(backends_adapter, body, "backends")  # shape check, typed error
+        validate(backends_adapter, body, "backends")  # shape check, typed error
         return [dict(device) for device in body["devices"]]
 
     @staticmethod

@@ -11,9 +11,8 @@ import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
 from qiskit.transpiler import Target
 
 from .._exceptions import CalibrationError, warn
@@ -26,17 +25,17 @@ from ..model import (
     Provenance,
     QubitCalibration,
     TimingConstraints,
-    calibration_error_from_pydantic,
     parse_timestamp,
     utc,
 )
-from ..units import DIMENSIONLESS_UNITS, FREQUENCY_UNITS, TIME_UNITS, Dimension
+from ..units import SCALES, Dimension
 from ._wire import (
     WireConfiguration,
     WireNduv,
     WireProperties,
     decode_configuration,
     decode_properties,
+    validate,
 )
 from .models import (
     BackendConfiguration,
@@ -76,29 +75,14 @@ GATE_FIELDS: dict[str, tuple[str, Dimension, str]] = {
 }
 KNOWN_TIMING = ("granularity", "min_length", "pulse_alignment", "acquire_alignment")
 
-_T = TypeVar("_T")
-
-
-def _validate(adapter: TypeAdapter[_T], payload: object, root: str) -> _T:
-    try:
-        if isinstance(payload, (str, bytes, bytearray)):
-            return adapter.validate_json(payload)
-        if isinstance(payload, Mapping):
-            return adapter.validate_python(payload)
-    except ValidationError as exc:
-        raise calibration_error_from_pydantic(exc, root=root) from None
-    raise CalibrationError(root, "expected a JSON object (dict) or JSON text (str/bytes)",
-                           type(payload).__name__)
-
-
 def parse_configuration(payload: Payload) -> BackendConfiguration:
     """The validated pydantic model of a ``/configuration`` body (dict or JSON text)."""
-    return _validate(configuration_adapter, payload, "configuration")
+    return validate(configuration_adapter, payload, "configuration")
 
 
 def parse_properties(payload: Payload) -> BackendProperties:
     """The validated pydantic model of a ``/properties`` body (dict or JSON text)."""
-    return _validate(properties_adapter, payload, "properties")
+    return validate(properties_adapter, payload, "properties")
 
 
 def to_calibration(
@@ -341,18 +325,6 @@ def _checked_qubits(path: str, qubits: tuple[int, ...], n: int, width: int) -> t
     return key
 
 
-def _scales(table: dict[str, tuple[str, float]]) -> dict[str, tuple[bool, float]]:
-    """unit -> (divide?, factor), so the hot loop does one lookup and one operation."""
-    return {unit: (op == "/", factor) for unit, (op, factor) in table.items()}
-
-
-_SCALES: dict[Dimension, dict[str, tuple[bool, float]]] = {
-    "time": _scales(TIME_UNITS),
-    "frequency": _scales(FREQUENCY_UNITS),
-    "dimensionless": _scales(DIMENSIONLESS_UNITS),
-}
-
-
 def _values(
     records: list[WireNduv],
     fields: dict[str, tuple[str, Dimension, str]],
@@ -376,12 +348,12 @@ def _values(
                       f"{name!r} is ignored")
             continue
         field, dimension, check = spec
-        scale = _SCALES[dimension].get(record.unit)
+        scale = SCALES[dimension].get(record.unit)
         if scale is None:
             raise CalibrationError(
                 f"{root}[{index}]{sub}[{k}].unit",
                 f"unknown {dimension} unit for {name} (known: "
-                f"{', '.join(repr(u) for u in _SCALES[dimension])})", record.unit)
+                f"{', '.join(repr(u) for u in SCALES[dimension])})", record.unit)
         value = record.value
         value = value / scale[1] if scale[0] else value * scale[1]
         if check == "p":

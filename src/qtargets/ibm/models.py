@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
+from ..model import INT32_MAX, MAX_QUBITS
+
 __all__ = [
     "BackendConfiguration",
     "BackendDevice",
@@ -36,11 +38,7 @@ __all__ = [
 FiniteNumber = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 """A JSON number (an integer is fine); strings, booleans, NaN and infinities are not."""
 Count = Annotated[int, Strict(), Field(ge=0)]
-MAX_QUBITS = 100_000
-"""No real device comes near; the bound keeps a corrupt ``n_qubits`` from exhausting memory."""
 QubitCount = Annotated[int, Strict(), Field(ge=0, le=MAX_QUBITS)]
-INT32_MAX = 2**31 - 1
-"""qiskit stores timing constraints as 32-bit integers."""
 QubitIndex = Annotated[int, Strict(), Field(ge=0)]
 
 
@@ -82,7 +80,7 @@ class ProcessorType(_Lenient):
 class BackendConfiguration(_Lenient):
     """``GET /v1/backends/{id}/configuration``. ``dt`` and ``dtm`` are in nanoseconds."""
 
-    backend_name: Annotated[str, Strict()]
+    backend_name: Annotated[str, Strict(), Field(min_length=1)]
     backend_version: str | None = None
     n_qubits: QubitCount
     basis_gates: list[Annotated[str, Strict()]]

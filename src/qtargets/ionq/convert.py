@@ -20,6 +20,7 @@ from qiskit.transpiler import Target
 from .._exceptions import CalibrationError
 from ..build import build_target, standard_operations
 from ..model import (
+    FRAME_CHANGES,
     Calibration,
     GateCalibration,
     InstructionCalibration,
@@ -52,8 +53,9 @@ NATIVE_PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 
 # QIS gates IonQ compiles server-side, by how many native operations each costs.
-QIS_VIRTUAL = ("z", "rz", "s", "sdg", "t", "tdg")  # frame changes: free and exact
-QIS_SINGLE = ("x", "y", "h", "rx", "ry", "sx", "sxdg")  # one native single-qubit gate
+QIS_ONE_QUBIT = ("z", "rz", "s", "sdg", "t", "tdg", "x", "y", "h", "rx", "ry", "sx", "sxdg")
+QIS_VIRTUAL = tuple(g for g in QIS_ONE_QUBIT if g in FRAME_CHANGES)  # free and exact
+QIS_SINGLE = tuple(g for g in QIS_ONE_QUBIT if g not in FRAME_CHANGES)  # one native 1q gate
 QIS_ENTANGLING = ("cx", "rxx", "ryy", "rzz")  # one native entangling gate
 QIS_SWAP = ("swap",)  # three native entangling gates
 

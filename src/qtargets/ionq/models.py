@@ -19,6 +19,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter
 
+from ..model import MAX_QUBITS
+
 __all__ = [
     "Characterization",
     "CharacterizationList",
@@ -32,7 +34,6 @@ __all__ = [
 Probability = Annotated[float, Strict(), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Seconds = Annotated[float, Strict(), Field(ge=0.0, allow_inf_nan=False)]
 QubitIndex = Annotated[int, Strict(), Field(ge=0)]
-MAX_QUBITS = 100_000
 
 
 class _Model(BaseModel):
