@@ -9,7 +9,8 @@ from typing import Any
 
 
 class Blocking:
-    """An async client (with ``async close()``) called like its sync twin, on a loop of its own."""
+    """An async client (with ``async close()`` or ``aclose()``) called like its sync twin, on a
+    loop of its own."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
@@ -27,5 +28,6 @@ class Blocking:
         return call
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.client.close())
+        closer = getattr(self.client, "aclose", None) or self.client.close
+        self.loop.run_until_complete(closer())
         self.loop.close()

@@ -1,7 +1,9 @@
-"""The IBM Quantum REST clients, end to end over real sockets against the fake vendor server.
+"""The IBM Quantum REST clients and the source layer's fetch, end to end over real sockets
+against the fake vendor server.
 
-Behaviour (calibrations, time travel, conditional fetches, IAM tokens, faults) is specified
-once and run through the sync client and the async one; credential resolution is specified
+Behaviour (typed answers, calibrations, time travel, conditional fetches, IAM tokens, faults) is
+specified once and run through the sync client and the async one; the source layer's fetch
+(:func:`qtargets.ibm.source.fetch_flow`) runs on either; credential resolution is specified
 without any network.
 """
 
@@ -30,8 +32,11 @@ from qtargets import (
     QTargetsError,
     RateLimitError,
 )
+from qtargets.ibm import parse_configuration, parse_properties
 from qtargets.ibm.account import API_URLS, DEFAULT_IAM_URL, resolve_account
-from qtargets.ibm.client import API_VERSION, AsyncIBMClient, IBMClient
+from qtargets.ibm.api import API_VERSION, AsyncIBMClient, IBMClient
+from qtargets.ibm.source import fetch_flow
+from qtargets.vendors import Fetched
 
 FEZ = "ibm_fez"
 PROPS = r"/v1/backends/ibm_fez/properties$"
@@ -71,6 +76,18 @@ def client(request: pytest.FixtureRequest, server: FakeVendorServer) -> Iterator
     opened.close()
 
 
+def fetch(client: Any, name: str, at: datetime | None = None,
+          store: CalibrationStore | None = None) -> Fetched:
+    """The source layer's fetch, run on this REST client (sync, or async via Blocking)."""
+    rest = client.client if isinstance(client, Blocking) else client
+    fetched: Fetched = client.run(fetch_flow(rest, name, at, store))
+    return fetched
+
+
+def calibration(client: Any, name: str, at: datetime | None = None) -> qtargets.Calibration:
+    return fetch(client, name, at).calibration
+
+
 def count(server: FakeVendorServer, pattern: str) -> int:
     return len(server.requests_to(pattern))
 
@@ -84,7 +101,7 @@ def served_props(server: FakeVendorServer, backend: str = FEZ, age: int = 0) -> 
 
 def test_calibration_is_what_from_ibm_makes_of_the_served_bodies(
         server: FakeVendorServer, client: Any) -> None:
-    cal = client.calibration(FEZ)
+    cal = calibration(client, FEZ)
     expected = qtargets.ibm.to_calibration(server.ibm[FEZ].conf, served_props(server))
     assert cal.instructions == expected.instructions
     assert cal.qubits == expected.qubits
@@ -95,18 +112,24 @@ def test_calibration_is_what_from_ibm_makes_of_the_served_bodies(
 
 def test_backends_lists_devices_with_wait_times_on_request(client: Any) -> None:
     plain = client.backends()
-    assert {d["name"] for d in plain} == {"ibm_fez", "ibm_torino", "ibm_kyiv"}
-    assert all("wait_time_seconds" not in d for d in plain)
+    assert {d.name for d in plain} == {"ibm_fez", "ibm_torino", "ibm_kyiv"}
+    assert all(d.wait_time_seconds is None for d in plain)
     timed = client.backends(wait_times=True)
-    assert all(set(d["wait_time_seconds"]) == {"average", "p50", "p95"} for d in timed)
+    assert all(d.wait_time_seconds is not None and d.wait_time_seconds.p95 >= 0 for d in timed)
 
 
-def test_status_defaults_configuration_and_properties_are_raw_objects(
+def test_status_configuration_and_properties_are_typed_models_defaults_json(
         server: FakeVendorServer, client: Any) -> None:
-    assert client.status(FEZ)["status"] == "active"
+    assert client.status(FEZ).status == "active"
     assert len(client.defaults(FEZ)["qubit_freq_est"]) == 156
-    assert client.configuration(FEZ) == server.ibm[FEZ].conf
-    assert client.properties(FEZ) == served_props(server)
+    assert client.configuration(FEZ) == parse_configuration(server.ibm[FEZ].conf)
+    assert client.properties(FEZ) == parse_properties(served_props(server))
+
+
+def test_the_exact_bodies_come_from_get(server: FakeVendorServer, client: Any) -> None:
+    result = client.get(client.properties_get(FEZ))
+    assert result.body == server.ibm[FEZ].versions[0].document.body
+    assert result.validators.etag is not None
 
 
 def test_every_request_carries_the_service_crn_and_api_version(
@@ -122,7 +145,7 @@ def test_every_request_carries_the_service_crn_and_api_version(
 
 def test_unknown_backend_is_not_found(client: Any) -> None:
     with pytest.raises(NotFoundError) as caught:
-        client.calibration("ibm_nowhere")
+        calibration(client, "ibm_nowhere")
     assert caught.value.status == 404
     assert "ibm_nowhere" in str(caught.value)
 
@@ -133,7 +156,7 @@ def test_a_body_that_does_not_validate_is_a_calibration_error(
     server.ibm[FEZ].conf = {**original, "n_qubits": "many"}
     try:
         with pytest.raises(qtargets.CalibrationError, match="n_qubits"):
-            client.calibration(FEZ)
+            calibration(client, FEZ)
     finally:
         server.ibm[FEZ].conf = original
 
@@ -146,7 +169,7 @@ def test_at_returns_the_calibration_in_force_never_a_newer_one(
     newest = server.ibm[FEZ].versions[0].last_update
     for at, age in [(newest, 0), (newest - timedelta(seconds=1), 1),
                     (newest - timedelta(hours=30), 2)]:
-        cal = client.calibration(FEZ, at=at)
+        cal = calibration(client, FEZ, at=at)
         assert cal.taken_at == server.ibm[FEZ].versions[age].last_update
         assert cal.taken_at is not None
         assert cal.taken_at <= at
@@ -155,7 +178,7 @@ def test_at_returns_the_calibration_in_force_never_a_newer_one(
 def test_a_naive_at_is_utc(server: FakeVendorServer, client: Any) -> None:
     older = server.ibm[FEZ].versions[1].last_update
     naive = older.astimezone(timezone.utc).replace(tzinfo=None)
-    assert client.calibration(FEZ, at=naive).taken_at == older
+    assert calibration(client, FEZ, at=naive).taken_at == older
     sent = server.requests_to(PROPS)[-1].query["updated_before"]
     assert sent == [older.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")]
 
@@ -163,7 +186,7 @@ def test_a_naive_at_is_utc(server: FakeVendorServer, client: Any) -> None:
 def test_before_the_first_calibration_is_not_found(
         server: FakeVendorServer, client: Any) -> None:
     with pytest.raises(NotFoundError):
-        client.calibration(FEZ, at=datetime(2000, 1, 1, tzinfo=timezone.utc))
+        calibration(client, FEZ, at=datetime(2000, 1, 1, tzinfo=timezone.utc))
 
 
 def test_a_server_ignoring_updated_before_is_caught(server: FakeVendorServer) -> None:
@@ -179,7 +202,7 @@ def test_a_server_ignoring_updated_before_is_caught(server: FakeVendorServer) ->
                           for p, m, f in server._routes]
         try:
             with pytest.raises(ApiError, match="newer than the requested"):
-                ibm.calibration(FEZ, at=at)
+                calibration(ibm, FEZ, at=at)
         finally:
             server._routes = server._build_routes()
 
@@ -190,11 +213,11 @@ def test_a_server_ignoring_updated_before_is_caught(server: FakeVendorServer) ->
 def test_an_unchanged_calibration_costs_one_conditional_request(
         server: FakeVendorServer, client: Any, tmp_path: Path) -> None:
     with CalibrationStore(tmp_path / "s.sqlite3") as store:
-        first = client.fetch(FEZ, store=store)
+        first = fetch(client, FEZ, store=store)
         assert not first.not_modified
         assert first.snapshot is not None
         before = len(server.requests)
-        second = client.fetch(FEZ, store=store)
+        second = fetch(client, FEZ, store=store)
         new_requests = server.requests[before:]
         assert second.not_modified
         assert second.snapshot == first.snapshot
@@ -208,13 +231,13 @@ def test_a_newly_published_calibration_is_picked_up_by_the_next_call(
         tmp_path: Path) -> None:
     with FakeVendorServer(ibm_backends=("fez",)) as fresh, \
             CalibrationStore(tmp_path / "s.sqlite3") as store, connect(fresh) as ibm:
-        first = ibm.fetch(FEZ, store=store)
+        first = fetch(ibm, FEZ, store=store)
         props = served_props(fresh)
         later = first.calibration.taken_at + timedelta(hours=6)  # type: ignore[operator]
         props["last_update_date"] = later.isoformat()
         props["qubits"][0][0]["value"] *= 2  # T1 of qubit 0 doubled
         fresh.add_ibm_properties(FEZ, props)
-        second = ibm.fetch(FEZ, store=store)
+        second = fetch(ibm, FEZ, store=store)
         assert not second.not_modified
         assert second.calibration.taken_at == later
         assert second.snapshot != first.snapshot
@@ -226,7 +249,7 @@ def test_store_keeps_the_raw_bodies_and_never_a_credential(
         server: FakeVendorServer, client: Any, tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     with CalibrationStore(path) as store:
-        fetched = client.fetch(FEZ, store=store)
+        fetched = fetch(client, FEZ, store=store)
         assert fetched.snapshot is not None
         raw = store.raw(fetched.snapshot)
         assert json.loads(raw["properties"]) == served_props(server)
@@ -244,8 +267,9 @@ def test_the_key_is_exchanged_once_for_many_concurrent_async_calls(
     async def main() -> list[qtargets.Calibration]:
         async with AsyncIBMClient(server.ibm_api_key, server.service_crn, api_url=server.ibm_url,
                                   iam_url=server.iam_url, **FAST) as ibm:
-            return await asyncio.gather(*(ibm.calibration(name) for name in
-                                          ["ibm_fez", "ibm_torino", "ibm_kyiv"] * 3))
+            found = await asyncio.gather(*(ibm.run(fetch_flow(ibm, name, None, None))
+                                           for name in ["ibm_fez", "ibm_torino", "ibm_kyiv"] * 3))
+            return [f.calibration for f in found]
 
     before = count(server, TOKEN)
     assert len(asyncio.run(main())) == 9
@@ -290,7 +314,7 @@ def test_a_revoked_token_is_exchanged_again_once(server: FakeVendorServer,
     client.status(FEZ)
     server.revoke_tokens()
     before = count(server, TOKEN)
-    assert client.status(FEZ)["status"] == "active"
+    assert client.status(FEZ).status == "active"
     assert count(server, TOKEN) - before == 1
 
 
@@ -318,7 +342,7 @@ def test_iam_outage_is_retried_like_any_other(server: FakeVendorServer) -> None:
     server.inject(TOKEN, Fault.status(503), times=2)
     before = count(server, TOKEN)
     with connect(server) as ibm:
-        assert ibm.status(FEZ)["status"] == "active"
+        assert ibm.status(FEZ).status == "active"
     assert count(server, TOKEN) - before == 3
 
 
@@ -332,7 +356,7 @@ def test_iam_outage_is_retried_like_any_other(server: FakeVendorServer) -> None:
 def test_transient_faults_are_retried(server: FakeVendorServer, client: Any,
                                       fault: Fault) -> None:
     server.inject(PROPS, fault)
-    assert client.calibration(FEZ).backend_name == FEZ
+    assert calibration(client, FEZ).backend_name == FEZ
 
 
 def test_retry_after_is_honoured_up_to_the_cap(server: FakeVendorServer, client: Any) -> None:

@@ -1,18 +1,21 @@
 """The IonQ REST clients, end to end over real sockets against the fake vendor server.
 
 What a client does (current, by id, history, time travel, newest id, 401, 404) is specified
-once and run on IonQ API v0.3 and v0.4, through the sync client and the async one. How the
+once and run on IonQ API v0.3 and v0.4, through the sync client and the async one; what the
+source layer makes of the bodies (:func:`qtargets.ionq.source.convert`) with it. How the
 HTTP layer under both versions copes with faults, and the secrets rules, are run on v0.3.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -31,7 +34,9 @@ from qtargets._http import (
     RateLimitError,
     validate_base_url,
 )
-from qtargets.ionq.client import AsyncIonQClient, IonQClient
+from qtargets.ionq.api import AsyncIonQClient, CharacterizationBody, IonQClient
+from qtargets.ionq.source import IonQSource, convert
+from qtargets.store import CalibrationStore
 
 ARIA = "qpu.aria-1"
 FORTE = "qpu.forte-1"
@@ -49,15 +54,14 @@ class Client(Protocol):
 
     api_version: str
 
-    def backends(self) -> list[dict[str, Any]]: ...
-    def current_characterization(self, backend: str) -> dict[str, Any]: ...
+    def backends(self) -> list[Any]: ...
+    def current_characterization(self, backend: str) -> CharacterizationBody: ...
     def characterization(self, characterization_id: str,
-                         backend: str | None = None) -> dict[str, Any]: ...
+                         backend: str | None = None) -> CharacterizationBody: ...
     def characterizations(self, backend: str, start: datetime | None = None,
                           end: datetime | None = None, limit: int = 10
-                          ) -> list[dict[str, Any]]: ...
-    def calibration(self, backend: str, at: datetime | None = None,
-                    gateset: Any = "native") -> qtargets.Calibration: ...
+                          ) -> list[CharacterizationBody]: ...
+    def characterization_at(self, backend: str, at: datetime) -> CharacterizationBody: ...
     def newest_characterization_id(self, backend: str) -> str | None: ...
     def close(self) -> None: ...
 
@@ -135,6 +139,13 @@ def served(version: str, characterization: dict[str, Any]) -> dict[str, Any]:
     return characterization if version == "v0.3" else _ionq_v04(characterization)
 
 
+def calibration(ionq: Client, backend: str, at: datetime | None = None
+                ) -> qtargets.Calibration:
+    """What the source layer makes of the characterization in force (now, or at ``at``)."""
+    return convert(ionq.current_characterization(backend) if at is None
+                   else ionq.characterization_at(backend, at))
+
+
 def count(server: FakeVendorServer, pattern: str) -> int:
     return len(server.requests_to(pattern))
 
@@ -153,13 +164,13 @@ def taken(characterization: dict[str, Any]) -> datetime:
 def test_current_characterization_is_the_newest(
         server: FakeVendorServer, version: str, ionq: Client) -> None:
     assert ionq.api_version == version
-    assert ionq.current_characterization(ARIA) == served(version, server.ionq[ARIA][0])
+    assert ionq.current_characterization(ARIA).data == served(version, server.ionq[ARIA][0])
 
 
 def test_characterization_is_found_by_id_and_backend(
         server: FakeVendorServer, version: str, ionq: Client) -> None:
     older = server.ionq[ARIA][3]
-    assert ionq.characterization(older["id"], backend=ARIA) == served(version, older)
+    assert ionq.characterization(older["id"], backend=ARIA).data == served(version, older)
 
 
 def test_characterization_of_another_backend_is_not_found(
@@ -189,7 +200,7 @@ def test_history_follows_every_page_newest_first(
     before = count(server, list_pattern(version))
     history = ionq.characterizations(ARIA, limit=4)
     # all 25, in the server's (newest first) order
-    assert history == [served(version, c) for c in server.ionq[ARIA]]
+    assert [c.data for c in history] == [served(version, c) for c in server.ionq[ARIA]]
     assert count(server, list_pattern(version)) - before == 7  # ceil(25 / 4) pages, no more
 
 
@@ -197,7 +208,7 @@ def test_history_window_is_start_inclusive_end_exclusive(
         server: FakeVendorServer, ionq: Client) -> None:
     start, end = IONQ_NEWEST - timedelta(days=5), IONQ_NEWEST - timedelta(days=2)
     window = ionq.characterizations(ARIA, start=start, end=end)
-    assert [c["id"] for c in window] == [server.ionq[ARIA][age]["id"] for age in (3, 4, 5)]
+    assert [c.id for c in window] == [server.ionq[ARIA][age]["id"] for age in (3, 4, 5)]
 
 
 @pytest.mark.parametrize("limit", [0, 11])
@@ -210,13 +221,13 @@ def test_page_size_outside_1_to_10_is_a_value_error_before_any_request(
 
 
 def test_backends_lists_every_ionq_backend(server: FakeVendorServer, ionq: Client) -> None:
-    assert [b["backend"] for b in ionq.backends()] == list(server.ionq)
+    assert [b.backend for b in ionq.backends()] == list(server.ionq)
 
 
 def test_calibration_is_the_current_characterization_with_provenance(
         server: FakeVendorServer, version: str, ionq: Client) -> None:
     before = datetime.now(timezone.utc)
-    cal = ionq.calibration(ARIA)
+    cal = calibration(ionq, ARIA)
     assert isinstance(cal, qtargets.Calibration)
     assert cal.backend_name == ARIA
     assert cal.num_qubits == 25
@@ -228,7 +239,8 @@ def test_calibration_is_the_current_characterization_with_provenance(
     assert cal.provenance.source == expected
     assert cal.provenance.retrieved_at is not None
     assert before <= cal.provenance.retrieved_at <= datetime.now(timezone.utc)
-    assert {i.name for i in ionq.calibration(ARIA, gateset="qis").instructions} >= {"cx"}
+    qis = qtargets.ionq.to_calibration(ionq.current_characterization(ARIA).body, gateset="qis")
+    assert {i.name for i in qis.instructions} >= {"cx"}
 
 
 def test_time_travel_is_the_newest_taken_at_or_before_and_never_newer(
@@ -246,7 +258,7 @@ def test_time_travel_is_the_newest_taken_at_or_before_and_never_newer(
     ]
     for at in instants:
         expected = max(d for d in dates if d <= at)
-        taken_at = ionq.calibration(ARIA, at=at).taken_at
+        taken_at = calibration(ionq, ARIA, at=at).taken_at
         assert taken_at is not None
         assert taken_at <= at, at
         assert taken_at == expected, at
@@ -254,13 +266,13 @@ def test_time_travel_is_the_newest_taken_at_or_before_and_never_newer(
 
 def test_time_travel_takes_naive_datetimes_as_utc(ionq: Client) -> None:
     naive = (IONQ_NEWEST - timedelta(days=1)).replace(tzinfo=None)
-    assert ionq.calibration(ARIA, at=naive).taken_at == IONQ_NEWEST - timedelta(days=1)
+    assert calibration(ionq, ARIA, at=naive).taken_at == IONQ_NEWEST - timedelta(days=1)
 
 
 def test_time_travel_asks_for_one_characterization_before_end(
         server: FakeVendorServer, version: str, ionq: Client) -> None:
     at = IONQ_NEWEST - timedelta(days=1)
-    cal = ionq.calibration(ARIA, at=at)
+    cal = calibration(ionq, ARIA, at=at)
     query = server.requests_to(list_pattern(version))[-1].query
     assert query["limit"] == ["1"]
     # 1 ms past ``at``: ``end`` is exclusive, and a characterization taken at ``at`` counts.
@@ -271,7 +283,7 @@ def test_time_travel_asks_for_one_characterization_before_end(
 
 def test_time_travel_before_the_first_characterization_is_not_found(ionq: Client) -> None:
     with pytest.raises(NotFoundError, match="at or before"):
-        ionq.calibration(ARIA, at=datetime(2020, 1, 1, tzinfo=timezone.utc))
+        calibration(ionq, ARIA, at=datetime(2020, 1, 1, tzinfo=timezone.utc))
 
 
 def test_time_travel_never_returns_newer_even_if_the_server_ignores_end(
@@ -286,7 +298,7 @@ def test_time_travel_never_returns_newer_even_if_the_server_ignores_end(
     ionq = connect("key", f"https://api.example/{version}",
                    transport=httpx.MockTransport(ignore_end))
     with pytest.raises(NotFoundError, match="at or before"):
-        ionq.calibration(ARIA, at=at)
+        calibration(ionq, ARIA, at=at)
 
 
 def test_newest_characterization_id_is_the_current_ones_in_one_request(
@@ -306,8 +318,8 @@ def test_newest_characterization_id_changes_when_a_new_characterization_arrives(
                        date=epoch(IONQ_NEWEST + timedelta(hours=6)))
         fresh.ionq[ARIA].insert(0, arrived)
         assert ionq.newest_characterization_id(ARIA) == "arrived"
-        assert ionq.current_characterization(ARIA)["id"] == "arrived"
-        assert ionq.calibration(ARIA).taken_at == IONQ_NEWEST + timedelta(hours=6)
+        assert ionq.current_characterization(ARIA).id == "arrived"
+        assert calibration(ionq, ARIA).taken_at == IONQ_NEWEST + timedelta(hours=6)
 
 
 def test_a_backend_without_characterizations_has_no_newest_and_no_current(
@@ -320,7 +332,38 @@ def test_a_backend_without_characterizations_has_no_newest_and_no_current(
         with pytest.raises(NotFoundError):
             ionq.current_characterization(HARMONY)
         with pytest.raises(NotFoundError):
-            ionq.calibration(HARMONY)
+            calibration(ionq, HARMONY)
+
+
+def test_each_characterization_keeps_the_exact_bytes_the_server_sent(
+        server: FakeVendorServer, version: str, ionq: Client) -> None:
+    first_page = ionq.characterizations(ARIA, limit=10)[:10]
+    sent = httpx.get(first_page[0].url, headers=server.ionq_headers()).content
+    for found in first_page:  # each entry's own bytes, cut from the page as received
+        assert found.body in sent
+        assert json.loads(found.body) == found.data
+    current = ionq.current_characterization(ARIA)
+    sent = httpx.get(current.url, headers=server.ionq_headers()).content
+    assert current.body in sent
+    if version == "v0.3":  # a whole response: byte for byte
+        assert current.body == sent
+
+
+def test_the_source_stores_the_bytes_as_received_not_re_encoded(
+        server: FakeVendorServer, version: str, tmp_path: Path) -> None:
+    source = Blocking(IonQSource(AsyncIonQClient(server.ionq_api_key, url_of(server, version),
+                                                 **FAST)))
+    try:
+        with CalibrationStore(tmp_path / "s.sqlite3") as store:
+            fetched = source.fetch(ARIA, None, store)
+            assert fetched.snapshot is not None
+            raw = store.raw(fetched.snapshot)["characterization"]
+            direct = IonQClient(server.ionq_api_key, url_of(server, version), **FAST)
+            with direct:
+                assert raw == direct.current_characterization(ARIA).body
+            assert source.fetch(ARIA, None, store).not_modified  # known by its id
+    finally:
+        source.close()
 
 
 @pytest.mark.parametrize(("pages", "requests"), [("total", 3), ("remaining", 2)])
@@ -329,7 +372,7 @@ def test_paging_ends_whether_pages_counts_all_or_the_remaining_ones(
     with ionq_server(ARIA, ionq_history=6, ionq_pages=pages) as fresh:
         ionq = connect(fresh.ionq_api_key, url_of(fresh, version))
         history = ionq.characterizations(ARIA, limit=3)
-        assert [c["id"] for c in history] == [c["id"] for c in fresh.ionq[ARIA]]
+        assert [c.id for c in history] == [c["id"] for c in fresh.ionq[ARIA]]
         # "total" never says 0, so only the empty third page ends it
         assert count(fresh, list_pattern(version)) == requests
 
@@ -339,8 +382,7 @@ CALLS: dict[str, Callable[[Client, str], Any]] = {
     "current_characterization": lambda c, b: c.current_characterization(b),
     "characterization": lambda c, b: c.characterization("some-id", backend=b),
     "characterizations": lambda c, b: c.characterizations(b),
-    "calibration": lambda c, b: c.calibration(b),
-    "calibration_at": lambda c, b: c.calibration(b, at=IONQ_NEWEST),
+    "characterization_at": lambda c, b: c.characterization_at(b, IONQ_NEWEST),
     "newest_characterization_id": lambda c, b: c.newest_characterization_id(b),
 }
 
@@ -375,7 +417,7 @@ def test_transient_faults_are_retried_on_either_version(
     pattern = CURRENT if version == "v0.3" else list_pattern(version)
     server.inject(pattern, Fault.status(503), times=2)
     server.inject(pattern, Fault.drop())
-    assert ionq.current_characterization(ARIA)["id"] == server.ionq[ARIA][0]["id"]
+    assert ionq.current_characterization(ARIA).id == server.ionq[ARIA][0]["id"]
 
 
 # -- choosing the API version ------------------------------------------------------------------
@@ -468,7 +510,7 @@ def test_key_and_url_come_from_the_environment(
     monkeypatch.setenv("QTARGETS_IONQ_API_URL", server.ionq_v03_url)
     with IonQClient() as ionq:
         assert ionq.config.base_url == server.ionq_v03_url
-        assert ionq.current_characterization(ARIA)["backend"] == ARIA
+        assert ionq.current_characterization(ARIA).data["backend"] == ARIA
 
 
 def test_default_url_is_ionq_v03(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -521,7 +563,7 @@ def test_429_is_retried_after_retry_after_capped(
     server.inject(CURRENT, Fault.status(429, retry_after="30"))
     before = count(server, CURRENT)
     started = time.monotonic()
-    assert client.current_characterization(ARIA)["backend"] == ARIA
+    assert client.current_characterization(ARIA).data["backend"] == ARIA
     elapsed = time.monotonic() - started
     assert count(server, CURRENT) - before == 2
     assert 0.3 <= elapsed < 2.0  # waited the cap (retry_after_max=0.3), not 30 s
@@ -539,7 +581,7 @@ def test_persistent_429_is_a_rate_limit_error(
 def test_503_twice_then_success(server: FakeVendorServer, client: IonQClient) -> None:
     server.inject(CURRENT, Fault.status(503), times=2)
     before = count(server, CURRENT)
-    assert client.current_characterization(ARIA)["backend"] == ARIA
+    assert client.current_characterization(ARIA).data["backend"] == ARIA
     assert count(server, CURRENT) - before == 3
 
 
@@ -548,7 +590,7 @@ def test_503_twice_then_success(server: FakeVendorServer, client: IonQClient) ->
 def test_transient_fault_then_success(
         server: FakeVendorServer, client: IonQClient, fault: Fault) -> None:
     server.inject(CURRENT, fault)
-    assert client.current_characterization(ARIA) == server.ionq[ARIA][0]
+    assert client.current_characterization(ARIA).data == server.ionq[ARIA][0]
 
 
 def test_persistent_503_is_an_api_error_after_bounded_retries(
@@ -595,7 +637,7 @@ def test_malformed_json_is_an_api_error(server: FakeVendorServer, client: IonQCl
     # The HTTP contract (a JSON body) is broken: ApiError, not a calibration problem.
     server.inject(CURRENT, Fault.malformed())
     with pytest.raises(ApiError, match="not JSON") as caught:
-        client.calibration(ARIA)
+        calibration(client, ARIA)
     assert caught.value.status == 200
 
 
@@ -606,7 +648,7 @@ def test_json_that_is_not_a_characterization_is_a_calibration_error() -> None:
     with IonQClient("key", "https://api.example/v0.3",
                     transport=httpx.MockTransport(handler)) as ionq, \
             pytest.raises(qtargets.CalibrationError, match="qubits"):
-        ionq.calibration(ARIA)
+        calibration(ionq, ARIA)
 
 
 def test_retry_after_http_date_is_understood() -> None:

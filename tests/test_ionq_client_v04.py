@@ -17,7 +17,7 @@ import pytest
 
 from apiserver import IONQ_NEWEST, FakeVendorServer
 from qtargets._http import NotFoundError
-from qtargets.ionq.client import AsyncIonQClient, IonQClient
+from qtargets.ionq.api import AsyncIonQClient, IonQClient
 
 ARIA = "qpu.aria-1"
 FAST: dict[str, Any] = {"timeout": 2.0, "retries": 1, "backoff_base": 0.01, "backoff_max": 0.05}
@@ -48,11 +48,10 @@ def test_every_method_uses_only_v04_routes_and_never_a_current_endpoint(
     ionq.current_characterization(ARIA)
     ionq.characterization(server.ionq[ARIA][1]["id"], backend=ARIA)
     ionq.characterizations(ARIA, start=IONQ_NEWEST - timedelta(days=3))
-    ionq.calibration(ARIA)
-    ionq.calibration(ARIA, at=IONQ_NEWEST - timedelta(days=2))
+    ionq.characterization_at(ARIA, IONQ_NEWEST - timedelta(days=2))
     ionq.newest_characterization_id(ARIA)
     paths = [path for path, _ in sent_since(server, before)]
-    assert len(paths) == 7
+    assert len(paths) == 6
     for path in paths:
         assert any(re.fullmatch(route, path) for route in V04_ROUTES), path
 
@@ -61,7 +60,7 @@ def test_by_id_is_looked_up_under_its_backend(
         server: FakeVendorServer, ionq: IonQClient) -> None:
     wanted = server.ionq[ARIA][2]
     before = len(server.requests)
-    assert ionq.characterization(wanted["id"], backend=ARIA)["id"] == wanted["id"]
+    assert ionq.characterization(wanted["id"], backend=ARIA).id == wanted["id"]
     assert sent_since(server, before) == [
         (f"/ionq/v0.4/backends/{ARIA}/characterizations/{wanted['id']}", {})]
 
@@ -85,13 +84,13 @@ def test_by_id_without_a_backend_is_a_value_error_before_any_request(
 def test_v03_finds_by_id_without_a_backend(server: FakeVendorServer) -> None:
     wanted = server.ionq[ARIA][2]
     with IonQClient(server.ionq_api_key, server.ionq_v03_url, **FAST) as v03:
-        assert v03.characterization(wanted["id"]) == wanted
+        assert v03.characterization(wanted["id"]).data == wanted
 
 
 def test_the_current_characterization_is_the_first_of_a_one_item_list(
         server: FakeVendorServer, ionq: IonQClient) -> None:
     before = len(server.requests)
-    assert ionq.current_characterization(ARIA)["id"] == server.ionq[ARIA][0]["id"]
+    assert ionq.current_characterization(ARIA).id == server.ionq[ARIA][0]["id"]
     assert sent_since(server, before) == [
         (f"/ionq/v0.4/backends/{ARIA}/characterizations", {"limit": ["1"], "page": ["1"]})]
 
@@ -103,7 +102,7 @@ def test_history_window_is_sent_as_iso_8601_utc(
     end = datetime(2025, 5, 30, 12, 0, 0, 250_000)  # naive: UTC
     before = len(server.requests)
     window = ionq.characterizations(ARIA, start=start, end=end)
-    assert [c["date"] for c in window] == ["2025-05-30T12:00:00Z", "2025-05-29T12:00:00Z",
+    assert [c.data["date"] for c in window] == ["2025-05-30T12:00:00Z", "2025-05-29T12:00:00Z",
                                            "2025-05-28T12:00:00Z", "2025-05-27T12:00:00Z"]
     (_, query), = sent_since(server, before)
     assert query["start"] == ["2025-05-27T12:00:00Z"]

@@ -51,8 +51,8 @@ def store(tmp_path: Path) -> Iterator[CalibrationStore]:
 
 
 def test_vendor_is_told_by_the_name() -> None:
-    assert vendor_of("ibm_fez") == "ibm"
-    assert vendor_of("qpu.aria-1") == "ionq"
+    assert vendor_of("ibm_fez").name == "ibm"
+    assert vendor_of("qpu.aria-1").name == "ionq"
     with pytest.raises(UnknownBackendError, match="cannot tell the vendor"):
         vendor_of("fez")
 

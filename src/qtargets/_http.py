@@ -58,6 +58,8 @@ __all__ = [
     "NotFoundError",
     "RateLimitError",
     "Validators",
+    "decode_json",
+    "first_not_json",
     "safe_url",
     "validate_base_url",
 ]
@@ -289,6 +291,20 @@ def decode_json(response: httpx.Response | HttpResult, secrets: Iterable[str] = 
         body = _redact(text, secrets)[:MAX_BODY_EXCERPT]
         raise ApiError(f"{method} {url} answered {status} with a body that is not JSON: "
                        f"{body}", status=status, url=url, body=body) from None
+
+
+def first_not_json(url: str, bodies: Iterable[bytes]) -> ApiError | None:
+    """An :class:`ApiError` if one of ``bodies`` is not JSON at all (the HTTP contract broken,
+    e.g. a proxy's HTML page), else ``None``: then a conversion error is the data's fault.
+
+    For after a conversion failed, so valid bodies are never parsed twice.
+    """
+    for body in bodies:
+        try:
+            decode_json(HttpResult(url, body, Validators()))
+        except ApiError as exc:
+            return exc
+    return None
 
 
 # -- retries (tenacity), shared by the sync and async clients -----------------------------------

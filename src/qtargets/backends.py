@@ -31,15 +31,14 @@ from qiskit.circuit.library import UnitaryGate
 from qiskit.providers import BackendV2, Options
 from qiskit.quantum_info import Operator
 from qiskit.transpiler import Target
-from qiskit.transpiler.exceptions import TranspilerError
 from qiskit.transpiler.passmanager import StagedPassManager
 from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
 
+from . import vendors
 from ._exceptions import BackendInputError, BackendRunError
 from ._optional import require
 from .build import build_target
 from .bundled import load_calibration
-from .ionq.plugin import PLUGIN_NAME, entangler_of
 from .live import StoreArg, When
 from .live import calibration as live_calibration
 from .model import Calibration
@@ -105,8 +104,9 @@ class QTargetsBackend(BackendV2):  # type: ignore[misc]  # qiskit ships no type 
 
     Everything qiskit reads from a backend (``coupling_map``, ``num_qubits``, ``dt``,
     ``instruction_durations``, ``qubit_properties``...) comes from ``target``, untouched. On
-    a Target of IonQ's native gates, :meth:`get_translation_stage_plugin` makes ``transpile``
-    use qtargets' ``ionq-native`` translation stage without being asked.
+    a Target of a vendor's native gates, :meth:`get_translation_stage_plugin` makes
+    ``transpile`` use the translation stage that vendor wants (IonQ: ``ionq-native``)
+    without being asked.
     """
 
     def __init__(
@@ -150,15 +150,17 @@ class QTargetsBackend(BackendV2):  # type: ignore[misc]  # qiskit ships no type 
         return Options(shots=1024)
 
     def get_translation_stage_plugin(self) -> str | None:
-        """``"ionq-native"`` on IonQ's native gates, else qiskit's default (``None``).
+        """The translation stage the vendor of this Target's native gates wants (see
+        :meth:`qtargets.vendors.Vendor.stage_plugins`), else qiskit's default (``None``).
 
-        qiskit's default translation reaches ``gpi``/``gpi2``/``ms`` gate by gate (27
-        single-qubit pulses for a 3-qubit GHZ state); the ``ionq-native`` stage tracks Z
-        rotations as phases instead (4 pulses). qiskit asks backends only about the translation
-        and scheduling stages: for the matching optimization stage use :meth:`pass_manager`, or
-        pass ``optimization_method="ionq-native"`` yourself.
+        For IonQ's native gates that is ``"ionq-native"``: qiskit's default translation
+        reaches ``gpi``/``gpi2``/``ms`` gate by gate (27 single-qubit pulses for a 3-qubit GHZ
+        state), the ``ionq-native`` stage tracks Z rotations as phases instead (4 pulses).
+        qiskit asks backends only about the translation and scheduling stages: for the
+        matching init and optimization stages use :meth:`pass_manager`.
         """
-        return PLUGIN_NAME if _holds_ionq_natives(self._target) else None
+        stages = vendors.stage_plugins(self._target)
+        return stages.translation if stages is not None else None
 
     def run(self, run_input: Any, **options: Any) -> NoReturn:
         """Always raises :class:`BackendRunError`: a calibration cannot execute circuits."""
@@ -169,17 +171,21 @@ class QTargetsBackend(BackendV2):  # type: ignore[misc]  # qiskit ships no type 
         )
 
     def pass_manager(self, optimization_level: int = 2, **options: Any) -> StagedPassManager:
-        """``generate_preset_pass_manager(optimization_level, backend=self, **options)``; on
-        IonQ's native gates also with the ``ionq-native`` init and optimization stages (unless
-        ``options`` choose others), as :func:`qtargets.ionq.plugin.ionq_pass_manager` does.
+        """``generate_preset_pass_manager(optimization_level, backend=self, **options)``, with
+        the init and optimization stages the Target's vendor wants too (unless ``options``
+        choose others): on IonQ's native gates, ``ionq-native``, as
+        :func:`qtargets.ionq.plugin.ionq_pass_manager` does.
 
         qiskit lets a backend choose only its translation stage, and qiskit's own optimization
         stage cannot resynthesise ``gpi``/``gpi2``/``ms`` runs: the ``ionq-native`` one finds
         about a fifth fewer entangling gates on random circuits at levels 2 and 3.
         """
-        if _holds_ionq_natives(self._target):
-            options.setdefault("init_method", PLUGIN_NAME)
-            options.setdefault("optimization_method", PLUGIN_NAME)
+        stages = vendors.stage_plugins(self._target)
+        if stages is not None:
+            if stages.init is not None:
+                options.setdefault("init_method", stages.init)
+            if stages.optimization is not None:
+                options.setdefault("optimization_method", stages.optimization)
         pm: StagedPassManager = generate_preset_pass_manager(
             optimization_level, backend=self, **options)
         return pm
@@ -337,14 +343,6 @@ def _describe(cal: Calibration) -> str:
     device = f"{cal.vendor} {cal.processor}" if cal.processor else cal.vendor
     taken = cal.taken_at.isoformat() if cal.taken_at is not None else "at an unknown time"
     return f"{cal.backend_name} ({device}), calibration taken {taken}; {cal.provenance.source}"
-
-
-def _holds_ionq_natives(target: Target) -> bool:
-    try:
-        entangler_of(target)
-    except TranspilerError:
-        return False
-    return True
 
 
 # -- Aer -------------------------------------------------------------------------------------

@@ -105,8 +105,8 @@ def list_backends(
                           _fmt.when(cal.taken_at, suffix=""))
     console.print(table)
     if not live.configured_vendors():
-        console.print("[dim]No credentials configured: set QISKIT_IBM_TOKEN + "
-                      "QISKIT_IBM_INSTANCE or IONQ_API_KEY for live devices.[/dim]")
+        console.print(f"[dim]No credentials configured: {live.credentials_hint()} for live "
+                      "devices.[/dim]")
     console.print("[dim]Where each came from: qtargets show NAME[/dim]")
 
 
@@ -186,10 +186,6 @@ def _resolve(spec: str) -> Calibration:
         return live.calibration(name, when)
     if Path(spec).is_file() and spec not in bundled_backends():
         return load_calibration(Path(spec))
-    try:
-        live.vendor_of(spec)
-    except QTargetsError:
-        return load_calibration(spec)
     return live.calibration(spec)
 
 

@@ -8,7 +8,7 @@
 Where the data comes from, for each name:
 
 * ``live=None`` (default): the vendor's API when its credentials are configured (see
-  :mod:`qtargets.ibm.account`, ``IONQ_API_KEY``), else offline.
+  :mod:`qtargets.vendors`), else offline.
 * ``live=True``: the API, or an error (missing credentials, network, anything).
 * ``live=False``: offline: the newest of the local store and the bundled snapshots.
 
@@ -28,12 +28,12 @@ import os
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Literal, TypeVar
+from datetime import date, datetime, timezone
+from typing import Any, TypeVar
 
 from qiskit.transpiler import Target
 
+from . import vendors
 from ._exceptions import (
     ApiError,
     AuthenticationError,
@@ -44,26 +44,24 @@ from ._exceptions import (
     UnknownBackendError,
     warn,
 )
-from ._flow import Fetched, gather_all
+from ._flow import gather_all
 from .build import build_target
 from .bundled import bundled_backends, load_calibration
-from .ibm.account import KEY_ENVS, default_account_file
-from .ibm.client import AsyncIBMClient, IBMClient
-from .ionq.client import API_KEY_ENV, AsyncIonQClient, IonQClient
-from .ionq.families import family_of
-from .model import Calibration, maybe_timestamp, parse_timestamp, utc
+from .model import Calibration, parse_timestamp, utc
 from .store import CalibrationStore, Snapshot
+from .vendors import Fetched, ListedDevice, Source, Vendor
 
 __all__ = [
-    "Device",
     "StoreArg",
     "acalibrations",
     "calibration",
     "calibrations",
+    "configured_vendors",
     "devices",
     "fetch",
     "history",
     "is_outage",
+    "parse_when",
     "store_in_use",
     "target",
     "targets",
@@ -72,7 +70,6 @@ __all__ = [
 
 logger = logging.getLogger("qtargets.live")
 
-Vendor = Literal["ibm", "ionq"]
 StoreArg = CalibrationStore | str | os.PathLike[str] | bool | None
 """``None``/``True``: the default store; a path: that file; ``False``: no store at all."""
 When = datetime | date | str | None
@@ -81,21 +78,8 @@ _T = TypeVar("_T")
 
 
 def vendor_of(name: str) -> Vendor:
-    """Which vendor's API serves backend ``name`` (``ibm_*`` or ``qpu.*``/an IonQ family)."""
-    if name.startswith("ibm_"):
-        return "ibm"
-    if name.startswith("qpu.") or _is_ionq_family(name):
-        return "ionq"
-    raise UnknownBackendError(f"cannot tell the vendor of backend {name!r}: IBM Quantum names "
-                              f"start with 'ibm_', IonQ names with 'qpu.'")
-
-
-def _is_ionq_family(name: str) -> bool:
-    try:
-        family_of(name)
-    except QTargetsError:
-        return False
-    return True
+    """The vendor whose API serves backend ``name`` (see :mod:`qtargets.vendors`)."""
+    return vendors.vendor_of(name)
 
 
 def parse_when(at: When) -> datetime | None:
@@ -119,22 +103,14 @@ def parse_when(at: When) -> datetime | None:
 # -- credentials: is a vendor live? -----------------------------------------------------------
 
 
-def _ibm_configured() -> bool:
-    return any(os.environ.get(e) for e in KEY_ENVS) or default_account_file().is_file()
-
-
-def _ionq_configured() -> bool:
-    return bool(os.environ.get(API_KEY_ENV))
-
-
 def configured_vendors() -> list[Vendor]:
-    """The vendors whose credentials are set (environment or qiskit account file)."""
-    out: list[Vendor] = []
-    if _ibm_configured():
-        out.append("ibm")
-    if _ionq_configured():
-        out.append("ionq")
-    return out
+    """The vendors whose credentials are set (environment, account files)."""
+    return vendors.configured()
+
+
+def credentials_hint() -> str:
+    """How to configure each vendor, for messages: "set X or set Y"."""
+    return " or ".join(v.credentials for v in vendors.vendors()) or "register a vendor"
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -183,6 +159,17 @@ def _offline(name: str, at: datetime | None, store: CalibrationStore | None) -> 
     return max(found, key=lambda c: c.taken_at or epoch)
 
 
+def _offline_or_unknown(name: str, store: CalibrationStore | None) -> None:
+    """Raise for a name no vendor serves, unless the store or the bundled data has it."""
+    try:
+        _offline(name, None, store)
+    except UnknownBackendError:
+        looks = "; ".join(f"{v.label} {v.naming}" for v in vendors.vendors())
+        raise UnknownBackendError(
+            f"cannot tell the vendor of backend {name!r}, and none is stored or bundled "
+            f"({looks}; bundled: {', '.join(bundled_backends())})") from None
+
+
 def is_outage(exc: BaseException) -> bool:
     """Failures the store may stand in for: the service, not the request, is the problem."""
     if isinstance(exc, (AuthenticationError, NotFoundError)):
@@ -195,38 +182,37 @@ def is_outage(exc: BaseException) -> bool:
 # -- fetching -----------------------------------------------------------------------------------
 
 
-class _Clients:
-    """Async clients, opened on first use and closed together."""
+class _Sources:
+    """The vendors' sources of one batch, opened on first use and closed together."""
 
     def __init__(self, stack: AsyncExitStack, timeout: float, retries: int):
         self._stack = stack
-        self._options: dict[str, Any] = {"timeout": timeout, "retries": retries}
-        self._clients: dict[Vendor, Any] = {}
+        self._timeout = timeout
+        self._retries = retries
+        self._open: dict[str, Source] = {}
 
-    async def get(self, vendor: Vendor) -> Any:
-        if vendor not in self._clients:
-            if vendor == "ibm":
-                client: Any = AsyncIBMClient(**self._options)
-            else:
-                client = AsyncIonQClient(**self._options)
-            self._clients[vendor] = await self._stack.enter_async_context(client)
-        return self._clients[vendor]
+    async def of(self, vendor: Vendor) -> Source:
+        if vendor.name not in self._open:
+            source = vendor.open(timeout=self._timeout, retries=self._retries)
+            self._open[vendor.name] = await self._stack.enter_async_context(source)
+        return self._open[vendor.name]
 
 
-def _live(vendor: Vendor, live: bool | None) -> bool:
+def _is_live(vendor: Vendor | None, live: bool | None) -> bool:
     if live is not None:
         return live
-    return _ibm_configured() if vendor == "ibm" else _ionq_configured()
+    return vendor is not None and vendor.configured()
 
 
 async def _fetch_one(name: str, at: datetime | None, live: bool | None,
-                     store: CalibrationStore | None, clients: _Clients) -> Calibration:
-    vendor = vendor_of(name)
-    if not _live(vendor, live):
+                     store: CalibrationStore | None, sources: _Sources) -> Calibration:
+    vendor = vendors.owner_of(name)
+    if not _is_live(vendor, live):
         return _offline(name, at, store)
+    if vendor is None:
+        vendor = vendors.vendor_of(name)  # raises, saying how names look
     try:
-        client = await clients.get(vendor)
-        fetched = await client.fetch(name, at, store)
+        fetched = await (await sources.of(vendor)).fetch(name, at, store)
     except QTargetsError as exc:
         if live or not is_outage(exc):
             raise
@@ -234,15 +220,10 @@ async def _fetch_one(name: str, at: datetime | None, live: bool | None,
             fallback = _offline(name, at, store)
         except UnknownBackendError:
             raise exc from None
-        warn(f"{vendor_label(vendor)} unreachable ({type(exc).__name__}: {exc}); using the "
+        warn(f"{vendor.label} unreachable ({type(exc).__name__}: {exc}); using the "
              f"stored calibration of {name} taken {_taken(fallback)}, {_age(fallback.taken_at)}")
         return fallback
-    calibration: Calibration = fetched.calibration
-    return calibration
-
-
-def vendor_label(vendor: Vendor) -> str:
-    return {"ibm": "IBM Quantum", "ionq": "IonQ"}[vendor]
+    return fetched.calibration
 
 
 def _taken(calibration: Calibration) -> str:
@@ -255,14 +236,15 @@ async def acalibrations(names: Iterable[str], at: When = None, *, live: bool | N
                         retries: int = 3) -> dict[str, Calibration]:
     """Async :func:`calibrations`: every name fetched concurrently, in one event loop."""
     unique = list(dict.fromkeys(names))
-    for name in unique:
-        vendor_of(name)  # fail fast on a name no vendor serves
     when = parse_when(at)
     with store_in_use(store) as opened:
+        for name in unique:  # fail fast on a name nothing serves, before any request
+            if vendors.owner_of(name) is None and live is not False:
+                _offline_or_unknown(name, opened)
         async with AsyncExitStack() as stack:
-            clients = _Clients(stack, timeout, retries)
+            sources = _Sources(stack, timeout, retries)
             results = await gather_all(
-                [_fetch_one(name, when, live, opened, clients) for name in unique])
+                [_fetch_one(name, when, live, opened, sources) for name in unique])
     return dict(zip(unique, results, strict=True))
 
 
@@ -372,14 +354,14 @@ def fetch(names: Iterable[str], at: When = None, *, store: StoreArg = None,
     unique = list(dict.fromkeys(names))
     when = parse_when(at)
 
+    owners = {name: vendors.vendor_of(name) for name in unique}
+
     async def main(opened: CalibrationStore | None) -> list[Fetched]:
         async with AsyncExitStack() as stack:
-            clients = _Clients(stack, timeout, retries)
+            sources = _Sources(stack, timeout, retries)
 
             async def one(name: str) -> Fetched:
-                client = await clients.get(vendor_of(name))
-                fetched: Fetched = await client.fetch(name, when, opened)
-                return fetched
+                return await (await sources.of(owners[name])).fetch(name, when, opened)
 
             return await gather_all([one(name) for name in unique])
 
@@ -396,95 +378,46 @@ def history(name: str, since: When, until: When = None, *, store: StoreArg = Non
             retries: int = 3) -> list[Snapshot]:
     """Download every calibration of ``name`` taken in ``[since, until]`` into the store.
 
-    IBM: walks back with ``updated_before`` one calibration at a time; IonQ: pages through
-    the characterization list. Returns the stored snapshots of the range, oldest first.
+    How is the vendor's business (IBM walks back with ``updated_before``, IonQ pages through
+    its characterization list). Returns the stored snapshots of the range, oldest first.
     """
     start, end = parse_when(since), parse_when(until) or datetime.now(timezone.utc)
     if start is None or start > end:
         raise QTargetsError(f"since must be a time before until, got since={since!r}, "
                             f"until={until!r}")
     span = max((end - start).total_seconds(), 1.0)
+    vendor = vendors.vendor_of(name)
 
     def report(oldest: datetime, count: int) -> None:
         if progress is not None:
             progress(min(1.0, (end - max(oldest, start)).total_seconds() / span), count)
 
+    async def main(opened: CalibrationStore) -> None:
+        async with vendor.open(timeout=timeout, retries=retries) as source:
+            await source.history(name, start, end, opened, report)
+
     with store_in_use(store, required=True) as opened:
         if opened is None:
             raise QTargetsError("history needs a store to download into (store=False given)")
-        if vendor_of(name) == "ibm":
-            with IBMClient(timeout=timeout, retries=retries) as ibm:
-                cursor = end
-                for count in range(1, MAX_HISTORY_STEPS + 1):
-                    try:
-                        cal = ibm.fetch(name, cursor, opened).calibration
-                    except NotFoundError:
-                        break  # nothing older
-                    if cal.taken_at is None or cal.taken_at < start:
-                        break
-                    report(cal.taken_at, count)
-                    cursor = cal.taken_at - timedelta(microseconds=1)
-        else:
-            with IonQClient(timeout=timeout, retries=retries) as ionq:
-                found = ionq.characterizations(name, start, end + timedelta(milliseconds=1))
-                source = f"{ionq.config.base_url}/characterizations ({name})"
-                for count, payload in enumerate(found, 1):
-                    _, snapshot = ionq.save_characterization(payload, opened, source)
-                    report(snapshot.taken_at or start, count)
+        _run(main(opened))
         report(start, 0)
         return opened.history(name, start, end)
 
 
-MAX_HISTORY_STEPS = 100_000
-"""Never walk back further than this many calibrations (a server ignoring the bound)."""
-
-
-@dataclass(frozen=True)
-class Device:
-    """One row of ``qtargets list``: a device as its vendor's API describes it now."""
-
-    vendor: Vendor
-    name: str
-    status: str
-    num_qubits: int | None
-    queue: str
-    """Jobs waiting (IBM) or the average queue time (IonQ), as the vendor reports it."""
-    last_calibration: datetime | None
-
-
 def devices(*, store: StoreArg = None, timeout: float = 30.0,
-            retries: int = 3) -> list[Device]:
-    """The devices of every configured vendor (see :func:`configured_vendors`), fetched
-    concurrently; the last calibration is IonQ's own figure, and for IBM the newest stored."""
-    vendors = configured_vendors()
+            retries: int = 3) -> list[ListedDevice]:
+    """The devices of every configured vendor (see :func:`configured_vendors`), listed
+    concurrently."""
+    configured = configured_vendors()
 
-    async def main(opened: CalibrationStore | None) -> list[list[Device]]:
+    async def main(opened: CalibrationStore | None) -> list[list[ListedDevice]]:
         async with AsyncExitStack() as stack:
-            clients = _Clients(stack, timeout, retries)
+            sources = _Sources(stack, timeout, retries)
 
-            async def of(vendor: Vendor) -> list[Device]:
-                client = await clients.get(vendor)
-                rows = await client.backends()
-                return [_device(vendor, row, opened) for row in rows]
+            async def of(vendor: Vendor) -> list[ListedDevice]:
+                return await (await sources.of(vendor)).devices(opened)
 
-            return await gather_all([of(vendor) for vendor in vendors])
+            return await gather_all([of(vendor) for vendor in configured])
 
     with store_in_use(store) as opened:
         return [device for group in _run(main(opened)) for device in group]
-
-
-def _device(vendor: Vendor, row: dict[str, Any], store: CalibrationStore | None) -> Device:
-    if vendor == "ibm":
-        name = str(row["name"])
-        latest = store.latest(name) if store is not None else None
-        status = row.get("status") or {}
-        return Device("ibm", name, str(status.get("name", "?")), row.get("qubits"),
-                      f"{row.get('queue_length', '?')} jobs",
-                      latest.taken_at if latest is not None else None)
-    name = str(row.get("backend", "?"))
-    when = maybe_timestamp(row.get("last_updated"))
-    wait = row.get("average_queue_time")
-    queue = f"{wait / 60000:.0f} min" if isinstance(wait, (int, float)) else "?"
-    qubits = row.get("qubits")
-    return Device("ionq", name, str(row.get("status", "?")),
-                  qubits if isinstance(qubits, int) else None, queue, when)

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cache
-from typing import Any, Literal, NamedTuple, get_args
+from typing import Any, Literal, NamedTuple, TypeVar, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -45,9 +45,12 @@ __all__ = [
     "TimingConstraints",
     "calibration_json_schema",
     "is_virtual",
+    "validate_payload",
 ]
 
 SCHEMA_VERSION = 1
+
+_T = TypeVar("_T")
 
 INT32_MAX = 2**31 - 1
 """qiskit's Target stores timing constraints as 32-bit integers."""
@@ -324,6 +327,28 @@ def calibration_error_from_pydantic(exc: ValidationError, *, root: str) -> Calib
     if isinstance(ctx_error, CalibrationError):
         return ctx_error  # raised by our own checks, with its full path already
     return CalibrationError(path, reason, err.get("input"))
+
+
+def validate_payload(adapter: TypeAdapter[_T], payload: object, root: str) -> _T:
+    """A vendor payload validated by a pydantic ``adapter``: JSON text (``str``/``bytes``) or
+    already parsed (an object or an array). Any failure is a :class:`CalibrationError` whose
+    path starts at ``root``, so every vendor's errors read alike."""
+    try:
+        if isinstance(payload, (bytes, bytearray, str)):
+            return adapter.validate_json(payload)
+        if isinstance(payload, Mapping):
+            return adapter.validate_python(dict(payload))
+        if isinstance(payload, list):
+            return adapter.validate_python(payload)
+    except ValidationError as exc:
+        raise calibration_error_from_pydantic(exc, root=root) from None
+    except RecursionError:
+        raise CalibrationError(root, "JSON nested too deeply", show_value=False) from None
+    except UnicodeError as exc:  # e.g. a lone surrogate in str input
+        raise CalibrationError(root, f"text is not valid Unicode: {exc}",
+                               show_value=False) from None
+    raise CalibrationError(root, "expected a JSON object (dict) or JSON text (str/bytes)",
+                           type(payload).__name__)
 
 
 _PYDANTIC_REASONS = {

@@ -36,23 +36,24 @@ from typing import Any
 from qiskit.circuit import QuantumCircuit
 from qiskit.exceptions import QiskitError
 
+from . import vendors
 from ._exceptions import QTargetsError, RankError, ScoreError, StoreError, error_message, warn
 from .backends import Figures, backend
 from .bundled import bundled_backends
 from .circuits import load_circuit
 from .live import (
-    Device,
     StoreArg,
     calibrations,
     configured_vendors,
+    credentials_hint,
     devices,
     is_outage,
     store_in_use,
-    vendor_of,
 )
 from .methods import METHODS
 from .model import Calibration
 from .store import CalibrationStore
+from .vendors import ListedDevice
 
 __all__ = [
     "Progress",
@@ -66,10 +67,6 @@ logger = logging.getLogger("qtargets.ranking")
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, device)``: before each device's transpile (``done`` devices
 finished so far), and once more when all are done (``done == total``, the last device)."""
-
-_AVAILABLE = frozenset({"online", "available"})
-"""Device statuses (IBM, IonQ) in which a device takes jobs."""
-
 
 @dataclass(frozen=True, kw_only=True)
 class Ranking(Figures):
@@ -199,7 +196,7 @@ def _candidates(
     """(names to fetch, calibrations given, queue by name, ``live`` for the fetch)."""
     usable: StoreArg = store if store is not None else False
 
-    def listing() -> list[Device]:
+    def listing() -> list[ListedDevice]:
         return devices(store=usable, timeout=timeout, retries=retries)
 
     if requested is not None:
@@ -208,7 +205,7 @@ def _candidates(
         given = list({c.backend_name: c for c in items if isinstance(c, Calibration)}.values())
         names = list(dict.fromkeys(
             d for d in items if isinstance(d, str) and d not in {c.backend_name for c in given}))
-        wanted = {vendor_of(n) for n in names}  # an unknown name fails here, before any fetch
+        wanted = {vendors.owner_of(n) for n in names}
         queues: dict[str, str] = {}
         if live is not False and wanted.intersection(configured_vendors()):
             try:
@@ -217,14 +214,13 @@ def _candidates(
                 logger.debug("no queue figures: %s", exc)
         return names, given, queues, live
 
-    vendors = configured_vendors() if live is not False else []
-    if live is True and not vendors:
+    live_vendors = configured_vendors() if live is not False else []
+    if live is True and not live_vendors:
         raise RankError("live=True ranks the live devices of the vendors with credentials, and "
-                        "none are configured: set QISKIT_IBM_TOKEN + QISKIT_IBM_INSTANCE or "
-                        "IONQ_API_KEY")
-    listed: list[Device] = []
+                        f"none are configured: {credentials_hint()}")
+    listed: list[ListedDevice] = []
     fetch_live = live
-    if vendors:
+    if live_vendors:
         try:
             listed = listing()
         except QTargetsError as exc:
@@ -232,28 +228,19 @@ def _candidates(
                 raise
             warn(f"cannot list the live devices ({type(exc).__name__}: {exc}); ranking the "
                  f"stored and bundled calibrations instead")
-            vendors, fetch_live = [], False
+            live_vendors, fetch_live = [], False
     # a vendor with credentials is asked which devices take jobs today: its bundled and stored
     # snapshots may be of devices since retired
-    taking_jobs = [d for d in listed if d.status.lower() in _AVAILABLE]
+    taking_jobs = [d for d in listed if d.taking_jobs]
     names = [d.name for d in taking_jobs]
     if live is not True:
         offline = [*bundled_backends(), *_stored_names(store)]
-        names += [n for n in offline if _vendor(n) not in (None, *vendors)]
+        names += [n for n in offline if vendors.owner_of(n) not in live_vendors]
     return list(dict.fromkeys(names)), [], {d.name: d.queue for d in taking_jobs}, fetch_live
 
 
-def _vendor(name: str) -> str | None:
-    """The vendor of a name; ``None`` for a name no vendor serves (saved by hand to the
-    store), which :func:`qtargets.calibrations` could not look up either."""
-    try:
-        return vendor_of(name)
-    except QTargetsError:
-        return None
-
-
-def _queue(device: Device) -> str:
-    if device.status.lower() in _AVAILABLE:
+def _queue(device: ListedDevice) -> str:
+    if device.taking_jobs:
         return device.queue
     return f"{device.queue} ({device.status})"
 

@@ -12,14 +12,12 @@ fields, and identical accept/reject decisions on generated malformed payloads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter
 
-from .._exceptions import CalibrationError
-from ..model import INT32_MAX, MAX_QUBITS, calibration_error_from_pydantic
+from ..model import INT32_MAX, MAX_QUBITS, validate_payload
 from .models import configuration_adapter, properties_adapter
 
 __all__ = [
@@ -32,7 +30,6 @@ __all__ = [
     "WireProperties",
     "decode_configuration",
     "decode_properties",
-    "validate",
 ]
 
 _MAX = 1.7976931348623157e308
@@ -103,7 +100,6 @@ class WireProperties(msgspec.Struct, gc=False):
 
 
 _S = TypeVar("_S", bound=msgspec.Struct)
-_T = TypeVar("_T")
 
 _CONFIGURATION_DECODER = msgspec.json.Decoder(WireConfiguration)
 _PROPERTIES_DECODER = msgspec.json.Decoder(WireProperties)
@@ -123,29 +119,10 @@ def _decode(
         except (msgspec.ValidationError, msgspec.DecodeError, RecursionError, ValueError):
             pass  # not strict JSON (NaN in an unused field, bad UTF-8...) or invalid: ask pydantic
     # Already-parsed input has no speed budget; pydantic is the one judge of it.
-    validated = validate(adapter, payload, root)
+    validated = validate_payload(adapter, payload, root)
     data = validated.model_dump() if isinstance(validated, BaseModel) else validated
     # Lax: the data is already valid; this only copies it into the structs (numpy floats too).
     return msgspec.convert(data, struct, strict=False)
-
-
-def validate(adapter: TypeAdapter[_T], payload: object, root: str) -> _T:
-    """``payload`` (a dict, or JSON ``str``/``bytes``) validated by a pydantic ``adapter``;
-    any failure is a :class:`~qtargets.CalibrationError` whose path starts at ``root``."""
-    try:
-        if isinstance(payload, (bytes, bytearray, str)):
-            return adapter.validate_json(payload)
-        if isinstance(payload, Mapping):
-            return adapter.validate_python(dict(payload))
-    except ValidationError as exc:
-        raise calibration_error_from_pydantic(exc, root=root) from None
-    except RecursionError:
-        raise CalibrationError(root, "JSON nested too deeply", show_value=False) from None
-    except UnicodeError as exc:  # e.g. a lone surrogate in str input
-        raise CalibrationError(root, f"text is not valid Unicode: {exc}",
-                               show_value=False) from None
-    raise CalibrationError(root, "expected a JSON object (dict) or JSON text (str/bytes)",
-                           type(payload).__name__)
 
 
 def decode_configuration(payload: object) -> WireConfiguration:

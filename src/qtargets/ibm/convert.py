@@ -27,6 +27,7 @@ from ..model import (
     TimingConstraints,
     parse_timestamp,
     utc,
+    validate_payload,
 )
 from ..units import SCALES, Dimension
 from ._wire import (
@@ -35,7 +36,6 @@ from ._wire import (
     WireProperties,
     decode_configuration,
     decode_properties,
-    validate,
 )
 from .models import (
     BackendConfiguration,
@@ -77,12 +77,12 @@ KNOWN_TIMING = ("granularity", "min_length", "pulse_alignment", "acquire_alignme
 
 def parse_configuration(payload: Payload) -> BackendConfiguration:
     """The validated pydantic model of a ``/configuration`` body (dict or JSON text)."""
-    return validate(configuration_adapter, payload, "configuration")
+    return validate_payload(configuration_adapter, payload, "configuration")
 
 
 def parse_properties(payload: Payload) -> BackendProperties:
     """The validated pydantic model of a ``/properties`` body (dict or JSON text)."""
-    return validate(properties_adapter, payload, "properties")
+    return validate_payload(properties_adapter, payload, "properties")
 
 
 def to_calibration(

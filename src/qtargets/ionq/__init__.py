@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..build import register_gate
-from .client import AsyncIonQClient, IonQClient
+from .api import AsyncIonQClient, CharacterizationBody, IonQClient
 from .convert import Gateset, from_ionq, parse_characterization, to_calibration
 from .equivalences import add_equivalences
 from .families import FAMILIES, Family, family_of
@@ -21,6 +21,7 @@ __all__ = [
     "NATIVE_GATES",
     "AsyncIonQClient",
     "Characterization",
+    "CharacterizationBody",
     "CharacterizationList",
     "Family",
     "GPI2Gate",

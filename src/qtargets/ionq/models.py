@@ -1,7 +1,8 @@
 """Pydantic models of IonQ characterization payloads (v0.1, v0.3 and v0.4 shapes).
 
 ``GET /characterizations/backends/{backend}/current`` returns one :class:`Characterization`;
-the list endpoint wraps several in :class:`CharacterizationList`. The shapes differ across API
+the list endpoint wraps several in :class:`CharacterizationList`; ``GET /backends`` lists
+:class:`Backend` entries. The shapes differ across API
 versions, and these models accept all of them:
 
 * v0.3: ``date`` is an integer (Unix epoch seconds), fidelities carry ``mean`` (and maybe
@@ -22,11 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter
 from ..model import MAX_QUBITS
 
 __all__ = [
+    "Backend",
     "Characterization",
     "CharacterizationList",
     "Fidelities",
     "FidelityStatistics",
     "Timing",
+    "backends_adapter",
     "characterization_adapter",
     "characterization_list_adapter",
 ]
@@ -94,3 +97,25 @@ characterization_adapter: TypeAdapter[Characterization] = TypeAdapter(Characteri
 characterization_list_adapter: TypeAdapter[CharacterizationList] = TypeAdapter(
     CharacterizationList
 )
+
+
+class Backend(_Model):
+    """One entry of ``GET /backends`` (v0.3 and v0.4 shapes): a QPU and its state now."""
+
+    backend: Annotated[str, Strict()]
+    status: str | None = None
+    """``available``, ``unavailable``, ``retired``...: IonQ's word for it."""
+    qubits: Annotated[int, Strict(), Field(ge=0, le=MAX_QUBITS)] | None = None
+    average_queue_time: Seconds | None = None
+    """The average wait before a job runs, in milliseconds (despite the type's name)."""
+    last_updated: Annotated[int, Strict()] | Annotated[float, Strict()] | Annotated[
+        str, Strict()] | None = None
+    """When the QPU's characterization was last updated: Unix epoch seconds (v0.3) or ISO
+    8601 text (v0.4)."""
+    characterization_id: str | None = None
+    """v0.4: the id of the newest characterization."""
+    degraded: bool | None = None
+    has_access: bool | None = None
+
+
+backends_adapter: TypeAdapter[list[Backend]] = TypeAdapter(list[Backend])

@@ -1,15 +1,17 @@
-"""IonQ REST API clients (v0.3 and v0.4): :class:`IonQClient` and its async twin
-:class:`AsyncIonQClient`.
+"""IonQ REST API clients (v0.3 and v0.4), :class:`IonQClient` and its async twin
+:class:`AsyncIonQClient`: HTTP in, typed models or the exact bytes out. They only talk:
+converting and storing is the source layer's job (:mod:`qtargets.ionq.source`).
 
 Both take the same arguments and run the same request logic, so their behaviour cannot drift::
 
     with IonQClient() as ionq:                      # key from IONQ_API_KEY, API v0.3
-        cal = ionq.calibration("qpu.forte-1")       # the current characterization
-        old = ionq.calibration("qpu.forte-1", at=datetime(2025, 5, 1, tzinfo=timezone.utc))
+        now = ionq.current_characterization("qpu.forte-1")      # a CharacterizationBody
+        old = ionq.characterization_at("qpu.forte-1", datetime(2025, 5, 1, tzinfo=timezone.utc))
+        cal = qtargets.ionq.to_calibration(now.body)            # the neutral Calibration
 
     with IonQClient(base_url="https://api.ionq.co/v0.4") as ionq:   # same calls, API v0.4
         if ionq.newest_characterization_id("qpu.forte-1") != last_seen_id:
-            cal = ionq.calibration("qpu.forte-1")
+            ...
 
 The API version is the base URL's last path segment (``.../v0.3`` or ``.../v0.4``), or
 ``api_version=`` for a URL that does not end in one (a proxy). What differs between versions
@@ -21,39 +23,43 @@ stays inside this module:
   date-times, finds one characterization by backend *and* id, and has no ``current``: the
   newest is the first of the list (``limit=1``).
 
+A characterization comes back as a :class:`CharacterizationBody`: its bytes exactly as the
+server sent them (for one taken from a list page, that entry's own bytes), where it came
+from, and its id and date.
+
 Errors: see :mod:`qtargets._http` (``AuthenticationError``, ``NotFoundError``,
 ``RateLimitError``, ``ApiError``, ``NetworkError``). A 200 whose body is not JSON is an
-``ApiError`` (the HTTP layer's contract is broken); JSON that is not a valid characterization
-is a :class:`~qtargets.CalibrationError` (the data layer's).
+``ApiError`` (the HTTP layer's contract is broken); JSON of the wrong shape is a
+:class:`~qtargets.CalibrationError` (the data layer's).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
+import msgspec
 
-from .._exceptions import CalibrationError
-from .._flow import Fetched, Flow, Get, run_flow, run_flow_async
-from .._http import (
-    ApiError,
-    ApiKeyAuth,
-    AsyncHttpClient,
-    AuthenticationError,
-    HttpClient,
-    HttpConfig,
-    NotFoundError,
-    decode_json,
-)
-from ..model import Calibration, maybe_timestamp, utc
-from ..store import CalibrationStore, Snapshot
-from .convert import Gateset, to_calibration
+from .._exceptions import ApiError, AuthenticationError, CalibrationError, NotFoundError
+from .._flow import Flow, Get, run_flow, run_flow_async
+from .._http import ApiKeyAuth, AsyncHttpClient, HttpClient, HttpConfig, HttpResult, decode_json
+from ..model import maybe_timestamp, utc, validate_payload
+from .models import Backend, Characterization, backends_adapter, characterization_adapter
 
-__all__ = ["DEFAULT_BASE_URL", "MAX_PAGE_SIZE", "ApiVersion", "AsyncIonQClient", "IonQClient"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MAX_PAGE_SIZE",
+    "ApiVersion",
+    "AsyncIonQClient",
+    "CharacterizationBody",
+    "IonQClient",
+]
 
 ApiVersion = Literal["v0.3", "v0.4"]
 API_ROOT = "https://api.ionq.co"
@@ -81,19 +87,50 @@ def _iso_ms(epoch_ms: int) -> str:
     return text + "Z"
 
 
-def _characterization_date(payload: Any) -> float | None:
-    moment = maybe_timestamp(payload.get("date") if isinstance(payload, dict) else None)
-    return moment.timestamp() if moment is not None else None
+@dataclass(frozen=True)
+class CharacterizationBody:
+    """One characterization as the API sent it."""
+
+    url: str
+    """The request it came from (with its query: a list page's says which page)."""
+    body: bytes = field(repr=False)
+    """The characterization's JSON exactly as received (a list entry: its own bytes)."""
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        """The body as JSON (an object: the client checked)."""
+        data: dict[str, Any] = json.loads(self.body)
+        return data
+
+    @property
+    def id(self) -> str | None:
+        """IonQ's id of the characterization (``None`` if it has none)."""
+        ident = self.data.get("id")
+        return ident if isinstance(ident, str) and ident else None
+
+    @property
+    def date(self) -> datetime | None:
+        """When it was taken (UTC); ``None`` if the body does not say in a known form."""
+        return maybe_timestamp(self.data.get("date"))
+
+    def model(self) -> Characterization:
+        """The validated model (a :class:`~qtargets.CalibrationError` if invalid)."""
+        return validate_payload(characterization_adapter, self.body, "characterization")
 
 
-def _object(body: Any, url: str) -> dict[str, Any]:
+class _Page(msgspec.Struct):
+    """A list page, with each characterization kept as its raw bytes."""
+
+    characterizations: list[msgspec.Raw] | None = None
+    pages: Any = None
+
+
+def _object(result: HttpResult) -> dict[str, Any]:
+    body = decode_json(result)
     if not isinstance(body, dict):
-        raise ApiError(f"{url} answered JSON {type(body).__name__}, expected an object", url=url)
+        raise ApiError(f"{result.url} answered JSON {type(body).__name__}, expected an object",
+                       url=result.url)
     return body
-
-
-def _backend_list(body: Any) -> list[dict[str, Any]]:
-    return [b for b in body if isinstance(b, dict)] if isinstance(body, list) else []
 
 
 def _api_version(base_url: str, requested: ApiVersion | None) -> ApiVersion:
@@ -178,159 +215,125 @@ class _IonQBase:
 
     # -- interpretation --------------------------------------------------------------------
 
-    @staticmethod
-    def _page_items(body: Any, path: str) -> list[dict[str, Any]]:
-        items = body.get("characterizations") if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            raise CalibrationError(path, "expected an object with a 'characterizations' list",
-                                   type(body).__name__)
-        return [item for item in items if isinstance(item, dict)]
+    def _page(self, result: HttpResult) -> tuple[list[CharacterizationBody], Any]:
+        """A list page's characterizations, each with its own bytes, and its ``pages``."""
+        try:
+            page = msgspec.json.decode(result.body, type=_Page)
+        except msgspec.ValidationError as exc:
+            raise CalibrationError("characterizations", "expected an object with a "
+                                   f"'characterizations' list ({exc})",
+                                   show_value=False) from None
+        except msgspec.DecodeError as exc:
+            decode_json(result, self._secrets)  # not JSON at all: the HTTP layer's error
+            raise CalibrationError("characterizations", f"not strict JSON: {exc}",
+                                   show_value=False) from None
+        url = self._url_of(result)
+        items = [CharacterizationBody(url, bytes(raw)) for raw in page.characterizations or ()]
+        for i, item in enumerate(items):
+            if not item.body.lstrip().startswith(b"{"):
+                raise CalibrationError(f"characterizations[{i}]", "expected a JSON object",
+                                       item.body[:40].decode("utf-8", "replace"))
+        return items, page.pages
 
     @staticmethod
-    def _last_page(body: dict[str, Any], items: list[dict[str, Any]], limit: int,
+    def _url_of(result: HttpResult) -> str:
+        return result.url
+
+    @staticmethod
+    def _last_page(pages: Any, items: list[CharacterizationBody], limit: int,
                    seen_new: bool) -> bool:
         # ``pages`` is "total" or "remaining" depending on whom you ask; a short or empty page
         # ends the listing under either reading, and so does a page with nothing new.
-        return len(items) < limit or not seen_new or body.get("pages") == 0
+        return len(items) < limit or not seen_new or pages == 0
 
-    def _add_page(self, body: Any, limit: int, out: list[dict[str, Any]],
-                  seen: set[Any]) -> bool:
-        """Append the page's characterizations not seen yet; True when it was the last page."""
-        items = self._page_items(body, "characterizations")
-        new = [c for c in items if c.get("id") not in seen or c.get("id") is None]
-        seen.update(c.get("id") for c in new)
-        out.extend(new)
-        return self._last_page(body, items, limit, bool(new))
-
-    def _pick_at(self, body: Any, backend: str, at: datetime, url: str) -> dict[str, Any]:
-        items = self._page_items(body, "characterizations")
-        when = utc(at).timestamp()
-        eligible = [c for c in items if (d := _characterization_date(c)) is not None
-                    and d <= when]
+    def _pick_at(self, items: list[CharacterizationBody], backend: str, at: datetime,
+                 url: str) -> CharacterizationBody:
+        when = utc(at)
+        eligible = [c for c in items if c.date is not None and c.date <= when]
         if not eligible:
             raise NotFoundError(f"no characterization of {backend} at or before "
-                                f"{utc(at).isoformat()} ({url})", status=None, url=url)
-        return max(eligible, key=lambda c: _characterization_date(c) or 0.0)
-
-    def _convert(self, payload: Any, gateset: Gateset, source: str) -> Calibration:
-        if not isinstance(payload, dict):
-            raise CalibrationError("characterization", "expected a JSON object",
-                                   type(payload).__name__)
-        return to_calibration(payload, gateset=gateset, source=source,
-                              retrieved_at=datetime.now(timezone.utc))
+                                f"{when.isoformat()} ({url})", status=None, url=url)
+        return max(eligible, key=lambda c: c.date or _EPOCH)
 
     # -- request flows, one per public method ----------------------------------------------
     #
     # Each public method is one flow (qtargets._flow) run by the sync or the async driver, so
     # the two clients share all logic and differ only in how they wait for a response.
 
-    def _json(self, get: Get) -> Flow[Any]:
-        """One GET and its body as JSON: ``body = yield from self._json(get)``."""
+    def _send(self, get: Get) -> Flow[HttpResult]:
+        """One GET: ``result = yield from self._send(get)``; the result's URL has the query."""
         (result,) = yield [get]
-        return decode_json(result, self._secrets)
+        return HttpResult(self._url(get), result.body, result.validators,
+                          result.not_modified, result.headers)
 
-    def _backends_flow(self) -> Flow[list[dict[str, Any]]]:
-        return _backend_list((yield from self._json(Get("backends"))))
+    def _backends_flow(self) -> Flow[list[Backend]]:
+        result = yield from self._send(Get("backends"))
+        return validate_payload(backends_adapter, decode_json(result, self._secrets),
+                                "backends")
 
-    def _current_flow(self, backend: str) -> Flow[tuple[dict[str, Any], str]]:
-        """The newest characterization of ``backend`` and the URL it came from."""
+    def _current_flow(self, backend: str) -> Flow[CharacterizationBody]:
+        """The newest characterization of ``backend``."""
         if self._v03:
             get = Get(f"characterizations/backends/{quote(backend, safe='')}/current")
-            return _object((yield from self._json(get)), self._url(get)), self._url(get)
+            result = yield from self._send(get)
+            _object(result)
+            return CharacterizationBody(result.url, result.body)
         get = self._list_get(backend, 1, 1)
-        items = self._page_items((yield from self._json(get)), "characterizations")
+        items, _ = self._page((yield from self._send(get)))
         if not items:
             raise NotFoundError(f"no characterization of {backend} ({self._url(get)})",
                                 status=None, url=self._url(get, query=False))
-        return items[0], self._url(get)
+        return items[0]
 
     def _characterization_flow(self, characterization_id: str,
-                               backend: str | None) -> Flow[dict[str, Any]]:
+                               backend: str | None) -> Flow[CharacterizationBody]:
         get = self._by_id_get(characterization_id, backend)
-        payload = _object((yield from self._json(get)), self._url(get))
+        result = yield from self._send(get)
+        payload = _object(result)
         # v0.4 answers 404 for another backend's id; make v0.3 mean the same.
         if backend is not None and payload.get("backend", backend) != backend:
             raise NotFoundError(f"characterization {characterization_id} is of "
-                                f"{payload.get('backend')}, not {backend} ({self._url(get)})",
-                                status=None, url=self._url(get))
-        return payload
+                                f"{payload.get('backend')}, not {backend} ({result.url})",
+                                status=None, url=result.url)
+        return CharacterizationBody(result.url, result.body)
 
     def _characterizations_flow(self, backend: str, start: datetime | None,
                                 end: datetime | None, limit: int
-                                ) -> Flow[list[dict[str, Any]]]:
+                                ) -> Flow[list[CharacterizationBody]]:
         start_ms = None if start is None else _epoch_ms(start)
         end_ms = None if end is None else _epoch_ms(end)
-        out: list[dict[str, Any]] = []
-        seen: set[Any] = set()
+        out: list[CharacterizationBody] = []
+        seen: set[str] = set()
         for page in range(1, MAX_PAGES + 1):
             get = self._list_get(backend, limit, page, start_ms=start_ms, end_ms=end_ms)
-            if self._add_page((yield from self._json(get)), limit, out, seen):
+            items, pages = self._page((yield from self._send(get)))
+            new = [c for c in items if c.id is None or c.id not in seen]
+            seen.update(c.id for c in new if c.id is not None)
+            out.extend(new)
+            if self._last_page(pages, items, limit, bool(new)):
                 break
         return out
 
-    def _calibration_flow(self, backend: str, at: datetime | None,
-                          gateset: Gateset) -> Flow[Calibration]:
-        if at is None:
-            payload, source = yield from self._current_flow(backend)
-            return self._convert(payload, gateset, source)
+    def _at_flow(self, backend: str, at: datetime) -> Flow[CharacterizationBody]:
         # ``end`` is exclusive on the server; +1 ms keeps a characterization taken exactly at
         # ``at`` (dates are whole seconds), and the result is checked against ``at`` anyway.
         get = self._list_get(backend, 1, 1, end_ms=_epoch_ms(at) + 1)
-        source = self._url(get)
-        payload = self._pick_at((yield from self._json(get)), backend, at, source)
-        return self._convert(payload, gateset, source)
-
-    def _fetch_flow(self, backend: str, at: datetime | None,
-                    store: CalibrationStore | None) -> Flow[Fetched]:
-        """The native calibration, saved to ``store``; unchanged costs one request.
-
-        IonQ documents no ETags, so the cheap check is the characterization id: when the
-        store already holds the one the API calls current (or in force at ``at``), it is
-        returned from the store without converting or writing anything.
-        """
-        if at is None:
-            payload, source = yield from self._current_flow(backend)
-        else:
-            get = self._list_get(backend, 1, 1, end_ms=_epoch_ms(at) + 1)
-            source = self._url(get)
-            payload = self._pick_at((yield from self._json(get)), backend, at, source)
-        ident = payload.get("id")
-        ident = ident if isinstance(ident, str) and ident else None
-        if store is not None and ident is not None:
-            known = store.by_calibration_id(backend, ident)
-            if known is not None:
-                return Fetched(store.load(known), known, not_modified=True)
-        if store is None:
-            return Fetched(self._convert(payload, "native", source), None, not_modified=False)
-        calibration, snapshot = self.save_characterization(payload, store, source)
-        return Fetched(calibration, snapshot, not_modified=False)
-
-    def save_characterization(self, payload: dict[str, Any], store: CalibrationStore,
-                              source: str) -> tuple[Calibration, Snapshot]:
-        """Convert a raw characterization (native gateset) and save it under its id."""
-        calibration = self._convert(payload, "native", source)
-        ident = payload.get("id")
-        # The body as decoded and re-encoded (key order kept): the HTTP layer hands flows JSON.
-        raw = json.dumps(payload, separators=(",", ":")).encode()
-        return calibration, store.save(
-            calibration, raw={"characterization": raw},
-            calibration_id=ident if isinstance(ident, str) and ident else None)
+        items, _ = self._page((yield from self._send(get)))
+        return self._pick_at(items, backend, at, self._url(get))
 
     def _newest_id_flow(self, backend: str) -> Flow[str | None]:
         if not self._v03:
-            entries = _backend_list((yield from self._json(Get("backends"))))
-            entry = next((e for e in entries if e.get("backend") == backend), {})
-            named = entry.get("characterization_id")
-            if isinstance(named, str) and named:
-                return named
-        get = self._list_get(backend, 1, 1)
-        items = self._page_items((yield from self._json(get)), "characterizations")
+            entries = yield from self._backends_flow()
+            entry = next((e for e in entries if e.backend == backend), None)
+            if entry is not None and entry.characterization_id:
+                return entry.characterization_id
+        items, _ = self._page((yield from self._send(self._list_get(backend, 1, 1))))
         if not items:
             return None
-        newest = items[0].get("id")
-        if not isinstance(newest, str) or not newest:
+        newest = items[0].id
+        if newest is None:
             raise CalibrationError("characterizations[0].id", "expected a non-empty string",
-                                   newest)
+                                   items[0].data.get("id"))
         return newest
 
 
@@ -367,18 +370,17 @@ class IonQClient(_IonQBase):
     def _run(self, flow: Flow[_T]) -> _T:
         return run_flow(self._http, flow)
 
-    def backends(self) -> list[dict[str, Any]]:
-        """Every backend the key can see, as IonQ describes it (the shape differs by version)."""
+    def backends(self) -> list[Backend]:
+        """Every backend the key can see, validated (v0.3 and v0.4 shapes alike)."""
         return self._run(self._backends_flow())
 
-    def current_characterization(self, backend: str) -> dict[str, Any]:
-        """The newest characterization of ``backend``, raw (``NotFoundError`` if none)."""
-        payload, _ = self._run(self._current_flow(backend))
-        return payload
+    def current_characterization(self, backend: str) -> CharacterizationBody:
+        """The newest characterization of ``backend`` (``NotFoundError`` if none)."""
+        return self._run(self._current_flow(backend))
 
     def characterization(self, characterization_id: str,
-                         backend: str | None = None) -> dict[str, Any]:
-        """One characterization by its id, raw.
+                         backend: str | None = None) -> CharacterizationBody:
+        """One characterization by its id.
 
         v0.4 needs ``backend`` (``ValueError`` without it, before any request); in v0.3 it is
         optional, and an id of another backend is a ``NotFoundError`` in both versions.
@@ -387,25 +389,18 @@ class IonQClient(_IonQBase):
 
     def characterizations(self, backend: str, start: datetime | None = None,
                           end: datetime | None = None, limit: int = MAX_PAGE_SIZE
-                          ) -> list[dict[str, Any]]:
-        """Every characterization of ``backend`` in ``[start, end)``, newest first, raw.
+                          ) -> list[CharacterizationBody]:
+        """Every characterization of ``backend`` in ``[start, end)``, newest first.
 
         ``limit`` is the page size (1-10, the API's maximum; anything else is a
         ``ValueError`` before any request); all pages are followed. Naive datetimes are UTC.
         """
         return self._run(self._characterizations_flow(backend, start, end, limit))
 
-    def calibration(self, backend: str, at: datetime | None = None,
-                    gateset: Gateset = "native") -> Calibration:
-        """The neutral calibration of ``backend``: current, or the newest taken at or before
-        ``at`` (never a newer one; naive ``at`` is UTC). ``provenance.source`` is the URL."""
-        return self._run(self._calibration_flow(backend, at, gateset))
-
-    def fetch(self, backend: str, at: datetime | None = None,
-              store: CalibrationStore | None = None) -> Fetched:
-        """The native calibration of ``backend`` now, or in force at ``at`` (never newer),
-        saved to ``store``; with a store, an unchanged one costs one request and a read."""
-        return self._run(self._fetch_flow(backend, at, store))
+    def characterization_at(self, backend: str, at: datetime) -> CharacterizationBody:
+        """The characterization in force at ``at``: the newest taken at or before it, never
+        a newer one (``NotFoundError`` if there is none); naive ``at`` is UTC."""
+        return self._run(self._at_flow(backend, at))
 
     def newest_characterization_id(self, backend: str) -> str | None:
         """The id of ``backend``'s newest characterization (None if it has none), to tell
@@ -421,7 +416,7 @@ class IonQClient(_IonQBase):
 class AsyncIonQClient(_IonQBase):
     """Asynchronous twin of :class:`IonQClient` (``httpx.AsyncClient``), same arguments.
 
-    ``async with AsyncIonQClient() as ionq: cal = await ionq.calibration("qpu.aria-1")``
+    ``async with AsyncIonQClient() as ionq: now = await ionq.current_characterization(...)``
     """
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None, *,
@@ -446,35 +441,28 @@ class AsyncIonQClient(_IonQBase):
     async def _run(self, flow: Flow[_T]) -> _T:
         return await run_flow_async(self._http, flow)
 
-    async def backends(self) -> list[dict[str, Any]]:
+    async def backends(self) -> list[Backend]:
         """See :meth:`IonQClient.backends`."""
         return await self._run(self._backends_flow())
 
-    async def current_characterization(self, backend: str) -> dict[str, Any]:
+    async def current_characterization(self, backend: str) -> CharacterizationBody:
         """See :meth:`IonQClient.current_characterization`."""
-        payload, _ = await self._run(self._current_flow(backend))
-        return payload
+        return await self._run(self._current_flow(backend))
 
     async def characterization(self, characterization_id: str,
-                               backend: str | None = None) -> dict[str, Any]:
+                               backend: str | None = None) -> CharacterizationBody:
         """See :meth:`IonQClient.characterization`."""
         return await self._run(self._characterization_flow(characterization_id, backend))
 
     async def characterizations(self, backend: str, start: datetime | None = None,
                                 end: datetime | None = None, limit: int = MAX_PAGE_SIZE
-                                ) -> list[dict[str, Any]]:
+                                ) -> list[CharacterizationBody]:
         """See :meth:`IonQClient.characterizations`."""
         return await self._run(self._characterizations_flow(backend, start, end, limit))
 
-    async def calibration(self, backend: str, at: datetime | None = None,
-                          gateset: Gateset = "native") -> Calibration:
-        """See :meth:`IonQClient.calibration`."""
-        return await self._run(self._calibration_flow(backend, at, gateset))
-
-    async def fetch(self, backend: str, at: datetime | None = None,
-                    store: CalibrationStore | None = None) -> Fetched:
-        """See :meth:`IonQClient.fetch`."""
-        return await self._run(self._fetch_flow(backend, at, store))
+    async def characterization_at(self, backend: str, at: datetime) -> CharacterizationBody:
+        """See :meth:`IonQClient.characterization_at`."""
+        return await self._run(self._at_flow(backend, at))
 
     async def newest_characterization_id(self, backend: str) -> str | None:
         """See :meth:`IonQClient.newest_characterization_id` (one request)."""

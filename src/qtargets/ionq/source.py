@@ -1,0 +1,130 @@
+"""IonQ as a calibration source: fetching, storing and converting, on top of the REST client
+(:mod:`qtargets.ionq.api`), behind the vendor contract (:mod:`qtargets.vendors`).
+
+Characterizations have ids, so the store is asked by id: the newest characterization of an
+unchanged device costs one request and a store read. Each is stored with its bytes exactly as
+received. Calibrations are of the native gateset (``gpi``, ``gpi2``, ``ms``/``zz``); for the
+QIS gates convert a body yourself: ``qtargets.ionq.to_calibration(body, gateset="qis")``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from ..model import Calibration, maybe_timestamp
+from ..store import CalibrationStore, Snapshot
+from ..vendors import Fetched, ListedDevice, Progress, Source, StagePlugins, Vendor
+from .api import API_KEY_ENV, AsyncIonQClient, CharacterizationBody
+from .convert import to_calibration
+from .families import family_of
+from .models import Backend
+
+if TYPE_CHECKING:
+    from qiskit.transpiler import Target
+
+__all__ = ["IonQSource", "IonQVendor", "save", "vendor"]
+
+_TAKING_JOBS = frozenset({"available"})
+
+
+def convert(found: CharacterizationBody) -> Calibration:
+    """The native calibration of a characterization, its provenance the URL it came from."""
+    return to_calibration(found.body, source=found.url, retrieved_at=datetime.now(timezone.utc))
+
+
+def save(found: CharacterizationBody, store: CalibrationStore) -> tuple[Calibration, Snapshot]:
+    """Convert a characterization and save it, with its bytes, under its id."""
+    calibration = convert(found)
+    return calibration, store.save(calibration, raw={"characterization": found.body},
+                                   calibration_id=found.id)
+
+
+class IonQSource(Source):
+    """An open IonQ connection: see :class:`qtargets.vendors.Source`."""
+
+    def __init__(self, client: AsyncIonQClient) -> None:
+        self.client = client
+
+    async def fetch(self, name: str, at: datetime | None,
+                    store: CalibrationStore | None) -> Fetched:
+        found = (await self.client.current_characterization(name) if at is None
+                 else await self.client.characterization_at(name, at))
+        if store is None:
+            return Fetched(convert(found), None, not_modified=False)
+        if found.id is not None:
+            known = store.by_calibration_id(name, found.id)
+            if known is not None:
+                return Fetched(store.load(known), known, not_modified=True)
+        calibration, snapshot = save(found, store)
+        return Fetched(calibration, snapshot, not_modified=False)
+
+    async def devices(self, store: CalibrationStore | None) -> list[ListedDevice]:
+        """Every QPU the key can see; the last calibration is IonQ's own figure."""
+        return [_listed(row) for row in await self.client.backends()]
+
+    async def history(self, name: str, start: datetime, end: datetime,
+                      store: CalibrationStore, progress: Progress) -> None:
+        """Pages through the characterization list of ``[start, end]``."""
+        found = await self.client.characterizations(name, start, end + timedelta(milliseconds=1))
+        for count, characterization in enumerate(found, 1):
+            _, snapshot = save(characterization, store)
+            progress(snapshot.taken_at or start, count)
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
+def _listed(row: Backend) -> ListedDevice:
+    wait = row.average_queue_time
+    status = row.status or "?"
+    return ListedDevice(vendor="ionq", name=row.backend, status=status,
+                        num_qubits=row.qubits,
+                        queue=f"{wait / 60000:.0f} min" if wait is not None else "?",
+                        last_calibration=maybe_timestamp(row.last_updated),
+                        taking_jobs=status.lower() in _TAKING_JOBS)
+
+
+class IonQVendor(Vendor):
+    """IonQ: backends ``qpu.*`` (and bare family names such as ``aria-1``); the key from
+    ``IONQ_API_KEY``."""
+
+    name = "ionq"
+    label = "IonQ"
+    naming = "names start with 'qpu.'"
+    credentials = f"set {API_KEY_ENV}"
+
+    def owns(self, backend: str) -> bool:
+        if backend.startswith("qpu."):
+            return True
+        try:
+            family_of(backend)
+        except LookupError:
+            return False
+        return True
+
+    def configured(self) -> bool:
+        return bool(os.environ.get(API_KEY_ENV))
+
+    def open(self, *, timeout: float, retries: int) -> IonQSource:
+        return IonQSource(AsyncIonQClient(timeout=timeout, retries=retries))
+
+    def stage_plugins(self, target: Target) -> StagePlugins | None:
+        """``ionq-native`` translation, init and optimization for a Target of IonQ's native
+        gates: qiskit's own translation reaches them gate by gate (27 single-qubit pulses for
+        a 3-qubit GHZ state, against 4)."""
+        from qiskit.transpiler.exceptions import TranspilerError  # noqa: PLC0415
+
+        from .plugin import PLUGIN_NAME, entangler_of  # noqa: PLC0415  (imports transpiler passes)
+
+        try:
+            entangler_of(target)
+        except TranspilerError:
+            return None
+        return StagePlugins(translation=PLUGIN_NAME, init=PLUGIN_NAME,
+                            optimization=PLUGIN_NAME)
+
+
+vendor = IonQVendor()
+"""The instance the ``qtargets.vendors`` entry point names."""
