@@ -12,7 +12,8 @@ from rich.console import Console
 
 import qtargets
 from qtargets import Calibration, GateCalibration
-from qtargets.diff import CalibrationDiff, Change, diff_calibrations, diff_tables
+from qtargets.cli.render import diff_tables
+from qtargets.diff import CalibrationDiff, Change, diff_calibrations
 from qtargets.summary import summarize
 
 US = 1e-6

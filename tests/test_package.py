@@ -1,16 +1,21 @@
-"""The package's shape: every public module is reachable by its name."""
+"""The package's shape: every public module is reachable by its name, and the API reference
+documents exactly the modules a user can import."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 import subprocess
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 import qtargets
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def public_modules() -> list[str]:
@@ -40,3 +45,16 @@ def test_import_as_works_in_a_fresh_interpreter() -> None:
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr
 
+
+
+def documented_modules() -> set[str]:
+    found: set[str] = set()
+    for page in (ROOT / "docs" / "api").glob("*.md"):
+        for match in re.finditer(r"^::: (qtargets[\w.]*)", page.read_text(), re.M):
+            found.add(match.group(1))
+    return found
+
+
+def test_the_api_reference_documents_exactly_the_public_modules() -> None:
+    documented = {name for name in documented_modules() if not name.endswith("._exceptions")}
+    assert documented == set(public_modules())

@@ -22,7 +22,8 @@ import qtargets
 from apiserver import FakeVendorServer, Fault
 from qtargets import CircuitFileError, RankError, load_circuit
 from qtargets.backends import backend
-from qtargets.cli import _probability, app
+from qtargets.cli import app
+from qtargets.cli.render import probability
 from qtargets.ranking import Ranking, _order, rank
 from qtargets.store import CalibrationStore
 
@@ -383,5 +384,5 @@ def test_rows_whose_esp_idle_underflows_are_still_ordered_by_its_log() -> None:
     dead = Ranking(device="c", vendor="ibm", num_qubits=127, esp_idle=0.0,
                    log_esp_idle=-math.inf)  # a gate at error 1
     assert sorted([dead, worse, better], key=_order) == [better, worse, dead]
-    assert _probability(0.0, -812.3) == "e^-812"
-    assert _probability(0.5, math.log(0.5)) == "0.5"
+    assert probability(0.0, -812.3) == "e^-812"
+    assert probability(0.5, math.log(0.5)) == "0.5"

@@ -156,8 +156,8 @@ def test_methods_can_be_named_or_given_as_pass_manager_options() -> None:
         sweep([ghz(2)], [fez], methods=["magic"])
     with pytest.raises(SweepError, match="at least one circuit"):
         sweep([], [fez])
-    with pytest.raises(SweepError, match="got int"):
-        sweep([ghz(2)], [42])  # type: ignore[list-item]
+    with pytest.raises(qtargets.BackendInputError, match="got int"):  # the one resolver's
+        sweep([ghz(2)], [42])
 
 
 def test_exports_csv_pandas_and_a_plot(on_the_default_pool: SweepRecords,

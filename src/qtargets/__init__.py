@@ -29,15 +29,16 @@ from ._exceptions import (
     UnknownBackendError,
     UnsupportedFormatError,
 )
+from ._version import __version__
 from .backends import QTargetsBackend, backend
 from .build import build_target
 from .bundled import bundled_backends, load_calibration, load_target
 from .circuits import load_circuit
+from .devices import calibration, calibrations, resolve, target, targets
 from .errormap import plot_error_map
 from .graphs import to_networkx
 from .ibm import from_ibm
 from .ionq import from_ionq
-from .live import calibration, calibrations, target, targets
 from .model import (
     Calibration,
     GateCalibration,
@@ -51,8 +52,6 @@ from .ranking import Ranking, rank
 from .scoring import Hotspot, Score, score
 from .store import CalibrationStore, Snapshot
 from .sweeps import SweepRecord, SweepRecords, sweep
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ApiError",
@@ -103,6 +102,7 @@ __all__ = [
     "load_target",
     "plot_error_map",
     "rank",
+    "resolve",
     "score",
     "sweep",
     "target",

@@ -10,13 +10,14 @@ writes its fetches as flows too, and runs them on its REST client.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Generator, Mapping, Sequence
+import threading
+from collections.abc import Awaitable, Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ._http import AsyncHttpClient, HttpClient, HttpResult, Validators
 
-__all__ = ["Flow", "Get", "gather_all", "run_flow", "run_flow_async"]
+__all__ = ["Flow", "Get", "gather_all", "run_flow", "run_flow_async", "run_sync"]
 
 _T = TypeVar("_T")
 
@@ -56,6 +57,33 @@ async def run_flow_async(http: AsyncHttpClient, flow: Flow[_T]) -> _T:
         return done.value  # type: ignore[no-any-return]
     finally:
         flow.close()
+
+
+def run_sync(awaitable: Awaitable[_T]) -> _T:
+    """Run ``awaitable`` to completion from sync code, even inside a running event loop
+    (Jupyter): then in a worker thread with its own loop."""
+    async def main() -> _T:
+        return await awaitable
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = asyncio.run(main())
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, name="qtargets-fetch")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    value: _T = box["value"]
+    return value
 
 
 async def gather_all(coroutines: Sequence[Coroutine[Any, Any, _T]]) -> list[_T]:

@@ -1,21 +1,13 @@
-"""How numbers and times look in the terminal: one place, shared by the CLI and the diff."""
+"""How numbers and times look to people: one place, shared by the CLI's tables and the error
+map's labels. Plain text; the CLI (``qtargets.cli.render``) adds the colours and tables."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from rich import box
-from rich.table import Table
-
-__all__ = ["MISSING", "duration", "error", "micro", "table", "when"]
+__all__ = ["MISSING", "duration", "error", "micro", "when"]
 
 MISSING = "n/a"
-
-
-def table(title: str) -> Table:
-    """The house style: left-aligned title, one rule under the header, tight columns."""
-    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
-                 collapse_padding=True, pad_edge=False, show_edge=False)
 
 
 def when(moment: datetime | None, *, suffix: str = " UTC") -> str:
@@ -36,16 +28,19 @@ def error(p: float | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """Seconds as ns below a microsecond, else µs."""
+    """A duration to three figures in the unit that suits it: ns below a microsecond, µs
+    below a millisecond (gate-model devices), ms below a second (trapped ions), else s."""
     if seconds is None:
         return MISSING
-    if seconds < 1e-6:
-        return f"{seconds * 1e9:.3g} ns"
-    return f"{seconds * 1e6:.3g} µs"
+    for scale, unit in ((1e-6, "ns"), (1e-3, "µs"), (1.0, "ms")):
+        if seconds < scale:
+            return f"{seconds * 1e3 / scale:.3g} {unit}"
+    return f"{seconds:.3g} s"
 
 
 def micro(seconds: float | None) -> str:
-    """T1/T2: µs with one decimal (superconducting qubits), trapped ions' long times in s."""
+    """A coherence time (T1, T2): µs with one decimal (superconducting qubits), trapped ions'
+    long times in s."""
     if seconds is None:
         return MISSING
     if seconds >= 1e-2:

@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from qiskit.circuit import ControlFlowOp, Gate, QuantumCircuit
@@ -38,9 +37,8 @@ from . import vendors
 from ._exceptions import BackendInputError, BackendRunError
 from ._optional import require
 from .build import build_target
-from .bundled import load_calibration
+from .devices import DeviceSpec, resolve
 from .live import StoreArg, When
-from .live import calibration as live_calibration
 from .model import Calibration
 from .scoring import Score, score
 
@@ -282,7 +280,7 @@ class QTargetsBackend(BackendV2):  # type: ignore[misc]  # qiskit ships no type 
 
 
 def backend(
-    source: str | Path | Calibration | Target,
+    source: DeviceSpec,
     at: When = None,
     *,
     live: bool | None = None,
@@ -292,51 +290,23 @@ def backend(
     filter_faulty: bool = True,
     add_delay: bool = True,
 ) -> QTargetsBackend:
-    """A :class:`QTargetsBackend` of a device name, a saved calibration, a Calibration or Target.
+    """A :class:`QTargetsBackend` of any device: a name (``"ibm_fez"``,
+    ``"ibm_fez@2025-06-01"``), a calibration file, a Calibration, a Target or another backend
+    (see :mod:`qtargets.devices`).
 
-    * a name (``"ibm_fez"``): :func:`qtargets.calibration` with ``at``, ``live`` and
-      ``store``: live when the vendor's credentials are configured, else the store or the
-      bundled snapshot (``live=False`` never touches the network);
-    * a :class:`~pathlib.Path`: a calibration JSON file (:func:`qtargets.load_calibration`);
-    * a :class:`~qtargets.Calibration`: used as it is;
-    * a qiskit ``Target``: wrapped as it is (``calibration`` is then ``None``).
-
-    The flags are those of :func:`qtargets.build_target`, for the first three.
+    A name is resolved with ``at``, ``live`` and ``store``: live when the vendor's credentials
+    are configured, else the store or the bundled snapshot (``live=False`` never touches the
+    network). A qiskit ``Target`` is wrapped as it is (``calibration`` is then ``None``). The
+    flags are those of :func:`qtargets.build_target`.
     """
-    if isinstance(source, Target):
-        _only_by_name(source, at, live, store)
-        return QTargetsBackend(source)
-    if isinstance(source, str):
-        cal = live_calibration(source, at, live=live, store=store)
-    elif isinstance(source, Path):
-        _only_by_name(source, at, live, store)
-        cal = load_calibration(source)
-    elif isinstance(source, Calibration):
-        _only_by_name(source, at, live, store)
-        cal = source
-    else:
-        raise BackendInputError(
-            "backend() takes a backend name, a calibration file Path, a qtargets.Calibration or "
-            f"a qiskit Target, not {type(source).__module__}.{type(source).__qualname__}"
-        )
-    target = build_target(
-        cal,
-        include_control_flow=include_control_flow,
-        include_fractional_gates=include_fractional_gates,
-        filter_faulty=filter_faulty,
-        add_delay=add_delay,
-    )
-    return QTargetsBackend(target, calibration=cal)
-
-
-def _only_by_name(source: object, at: When, live: bool | None, store: StoreArg) -> None:
-    # at/live/store choose which calibration a *name* means; silently ignoring them for a
-    # given calibration would hide a mistake such as backend(cal, at="2025-01-01").
-    if at is not None or live is not None or store is not None:
-        raise BackendInputError(
-            "at, live and store choose the calibration of a backend name; they cannot apply "
-            f"to a {type(source).__name__}"
-        )
+    device = resolve(source, at, live=live, store=store)
+    flags = {"include_control_flow": include_control_flow,
+             "include_fractional_gates": include_fractional_gates,
+             "filter_faulty": filter_faulty, "add_delay": add_delay}
+    if device.calibration is None:
+        return QTargetsBackend(device.target(**{k: v for k, v in flags.items() if not v}))
+    return QTargetsBackend(build_target(device.calibration, **flags),
+                           calibration=device.calibration)
 
 
 def _describe(cal: Calibration) -> str:

@@ -38,29 +38,22 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, TypeAlias
 
-from rich.table import Table
-
-from . import _format as _fmt
 from .model import UNCALIBRATED_ERROR, Calibration, GateCalibration, InstructionCalibration
 from .summary import median_of
 
 __all__ = [
     "DEFAULT_REL_TOL",
-    "DEFAULT_TOP",
+    "HIGHER_IS_BETTER",
     "CalibrationDiff",
     "Change",
     "DiffSide",
     "Direction",
     "ItemKind",
     "diff_calibrations",
-    "diff_tables",
 ]
 
 DEFAULT_REL_TOL = 0.1
 """Relative changes below this (10%) are calibration jitter, not news."""
-
-DEFAULT_TOP = 20
-"""How many rows each table of :func:`diff_tables` shows unless told otherwise."""
 
 ItemKind = Literal["qubit", "edge", "gate", "instruction"]
 """What changed: a qubit, a 2-qubit gate entry, another gate entry, or a whole instruction."""
@@ -71,7 +64,8 @@ Direction = Literal["worse", "better", "appeared", "disappeared", "now_unknown",
 
 Value: TypeAlias = "float | bool | None"
 
-_HIGHER_IS_BETTER = frozenset({"t1", "t2"})
+HIGHER_IS_BETTER = frozenset({"t1", "t2"})
+"""The quantities for which a larger value is better (every other one: smaller is better)."""
 _QUBIT_QUANTITIES = ("t1", "t2", "readout_error")
 _GATE_QUANTITIES = ("error", "duration")
 _KIND_ORDER: dict[str, int] = {"qubit": 0, "edge": 1, "gate": 2, "instruction": 3}
@@ -351,7 +345,7 @@ class _Differ:
             self.num_unchanged += 1
             return
         grew = new > old
-        worse = not grew if quantity in _HIGHER_IS_BETTER else grew
+        worse = not grew if quantity in HIGHER_IS_BETTER else grew
         self.changes.append(Change(kind, qubits, gate, quantity, old, new, relative,
                                    "worse" if worse else "better"))
 
@@ -413,165 +407,3 @@ def _side(cal: Calibration) -> DiffSide:
         readout_error_median=median_of(q.readout_error for q in operational),
         two_qubit_error_median=median_of(two_qubit),
     )
-
-
-# -- rendering -----------------------------------------------------------------------------
-
-_QUANTITY_NAMES = {
-    "t1": "T1", "t2": "T2", "readout_error": "readout error", "error": "error",
-    "duration": "duration", "operational": "operational", "present": "present",
-}
-_DIRECTION_NAMES = {
-    "appeared": "appeared", "disappeared": "disappeared", "now_unknown": "no longer reported",
-    "now_known": "now reported",
-}
-
-
-def diff_tables(diff: CalibrationDiff, *, top: int | None = DEFAULT_TOP) -> list[Table]:
-    """Rich tables for a terminal: a summary, then worse, better and other changes.
-
-    Only non-empty change tables are included; each shows its first ``top`` rows (all when
-    ``top`` is None) and says how many it left out. Print each with ``Console().print``.
-    """
-    if top is not None and top < 0:
-        raise ValueError(f"top must be non-negative or None, got {top}")
-    tables = [_summary_table(diff)]
-    worse, better = diff.worse, diff.better
-    other = tuple(c for c in diff.changes if c.direction not in ("worse", "better"))
-    if worse:
-        tables.append(_change_table("Worse", worse, top, "red"))
-    if better:
-        tables.append(_change_table("Better", better, top, "green"))
-    if other:
-        tables.append(_change_table("Other changes", other, top, None))
-    return tables
-
-
-def _summary_table(diff: CalibrationDiff) -> Table:
-    old, new = diff.old, diff.new
-    # the labels go in rows, not the title: rich wraps a title to the table's width
-    table = _fmt.table("Calibration diff")
-    table.add_column("", style="bold", no_wrap=True)
-    table.add_column("Old", justify="right", no_wrap=True)
-    table.add_column("New", justify="right", no_wrap=True)
-    table.add_column("Change", justify="right", no_wrap=True)
-    table.add_row("Backend", old.backend_name, new.backend_name,
-                  "" if diff.same_device else "[yellow]different device[/]")
-    if old.vendor != new.vendor:
-        table.add_row("Vendor", old.vendor, new.vendor, "")
-    table.add_row("Taken at", _fmt.when(old.taken_at), _fmt.when(new.taken_at), "")
-    table.add_row("Qubits", str(old.num_qubits), str(new.num_qubits),
-                  _count_change(old.num_qubits, new.num_qubits, higher_is_better=True))
-    table.add_row("Faulty qubits", str(old.num_faulty_qubits), str(new.num_faulty_qubits),
-                  _count_change(old.num_faulty_qubits, new.num_faulty_qubits,
-                                higher_is_better=False))
-    table.add_row("Faulty gates", str(old.num_faulty_gates), str(new.num_faulty_gates),
-                  _count_change(old.num_faulty_gates, new.num_faulty_gates,
-                                higher_is_better=False))
-    table.add_row("Edges", str(old.num_edges), str(new.num_edges),
-                  _count_change(old.num_edges, new.num_edges, higher_is_better=True))
-    rows: tuple[tuple[str, str, float | None, float | None], ...] = (
-        ("Median T1", "t1", old.t1_median, new.t1_median),
-        ("Median T2", "t2", old.t2_median, new.t2_median),
-        ("Median readout error", "readout_error", old.readout_error_median,
-         new.readout_error_median),
-        ("Median 2q error", "error", old.two_qubit_error_median, new.two_qubit_error_median),
-    )
-    for name, quantity, a, b in rows:
-        table.add_row(name, _value(quantity, a), _value(quantity, b),
-                      _median_change(quantity, a, b))
-    counts = diff.counts()
-    other = sum(counts[d] for d in _DIRECTION_NAMES)
-    table.caption = (
-        f"{counts['worse']} worse, {counts['better']} better, {other} other; "
-        f"{counts['unchanged']} unchanged (within {diff.rel_tol:.0%})"
-    )
-    table.caption_justify = "left"
-    return table
-
-
-def _change_table(title: str, changes: tuple[Change, ...], top: int | None,
-                  style: str | None) -> Table:
-    shown = changes if top is None else changes[:top]
-    heading = f"{title} ({len(changes)})"
-    if len(shown) < len(changes):
-        heading = f"{title} ({len(changes)}, first {len(shown)} shown)"
-    table = _fmt.table(heading)
-    table.add_column("Item", style="bold", no_wrap=True)
-    table.add_column("Quantity", no_wrap=True)
-    table.add_column("Old", justify="right", no_wrap=True)
-    table.add_column("New", justify="right", no_wrap=True)
-    table.add_column("Change", justify="right", no_wrap=True, style=style)
-    marker = False
-    for c in shown:
-        old, new = _value(c.quantity, c.old), _value(c.quantity, c.new)
-        if c.quantity == "error":
-            old, new = _flag_marker(old, c.old), _flag_marker(new, c.new)
-            marker = marker or UNCALIBRATED_ERROR in (c.old, c.new)
-        table.add_row(c.label, _QUANTITY_NAMES.get(c.quantity, c.quantity), old, new, _how(c))
-    if marker:
-        table.caption = "error 1: could not be calibrated"
-        table.caption_justify = "left"
-    return table
-
-
-def _flag_marker(text: str, value: Value) -> str:
-    return f"[yellow]{text}[/]" if value == UNCALIBRATED_ERROR else text
-
-
-def _how(change: Change) -> str:
-    """The Change column: ``+45%``, ``x12``, ``faulty``, ``repaired``, ``appeared``..."""
-    if change.direction in _DIRECTION_NAMES:
-        return _DIRECTION_NAMES[change.direction]
-    if change.quantity == "operational":
-        return "repaired" if change.new else "faulty"
-    old, new = change.old, change.new
-    if old is None or new is None or isinstance(old, bool) or isinstance(new, bool):
-        return ""  # not reachable: worse and better changes are between numbers
-    return _relative(old, new)
-
-
-def _relative(old: float, new: float) -> str:
-    """Percent while readable, a factor from 10x up or down, ``from 0`` without a base.
-
-    A factor because a percentage hides the size of a big drop: 1 -> 2.3e-3 is "-100%".
-    """
-    if old == 0:
-        return "from 0"
-    if new / old >= 10:
-        return f"x{new / old:.3g}"
-    if new and old / new >= 10:
-        return f"÷{old / new:.3g}"
-    return f"{(new - old) / abs(old):+.0%}"
-
-
-def _median_change(quantity: str, old: float | None, new: float | None) -> str:
-    if old is None or new is None:
-        return ""
-    if new == old:
-        return "±0%"
-    text = _relative(old, new)
-    worse = (new < old) if quantity in _HIGHER_IS_BETTER else (new > old)
-    return f"[{'red' if worse else 'green'}]{text}[/]"
-
-
-def _count_change(old: int, new: int, *, higher_is_better: bool) -> str:
-    if old == new:
-        return ""
-    worse = (new < old) if higher_is_better else (new > old)
-    return f"[{'red' if worse else 'green'}]{new - old:+d}[/]"
-
-
-def _value(quantity: str, value: Value) -> str:
-    """A value in human units: µs for T1/T2, ns for durations, 1.23e-3 for errors."""
-    if value is None:
-        return _fmt.MISSING
-    if quantity == "present":
-        return "yes" if value else "no"
-    if quantity == "operational":
-        return "ok" if value else "faulty"
-    if quantity in ("t1", "t2"):
-        return _fmt.micro(value)
-    if quantity == "duration":
-        return _fmt.duration(value)
-    return _fmt.error(value)

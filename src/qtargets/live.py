@@ -1,9 +1,7 @@
-"""The one-call API: the calibration or Target of any device, live when possible.
-
->>> import qtargets
->>> target = qtargets.target("ibm_fez")                       # doctest: +SKIP
->>> old = qtargets.target("qpu.forte-1", at="2025-06-01")     # doctest: +SKIP
->>> cals = qtargets.calibrations(["ibm_fez", "qpu.aria-1"])   # doctest: +SKIP
+"""Calibrations by name: live from the vendor's API when possible, else the store or the
+bundled snapshots. The engine under :mod:`qtargets.devices` (which resolves every other way
+of naming a device), and the live-only operations: :func:`fetch`, :func:`history`,
+:func:`devices`.
 
 Where the data comes from, for each name:
 
@@ -17,26 +15,23 @@ calibration costs one small request plus a store read. When the API can't be rea
 answers 5xx/429 after retries, or garbage), the store (then the bundled snapshot) is used with
 a :class:`~qtargets.QTargetsWarning` naming the snapshot's age. ``at`` is never exceeded: the
 result is the calibration in force at that instant (naive datetimes and bare dates are UTC;
-``"2025-06-01"`` means midnight UTC at the start of that day).
+``"2025-06-01"`` means midnight UTC at the start of that day). A name no vendor serves is
+still found in the store or the bundled data.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import threading
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from datetime import date, datetime, timezone
-from typing import Any, TypeVar
-
-from qiskit.transpiler import Target
 
 from . import vendors
 from ._exceptions import (
     ApiError,
     AuthenticationError,
+    BackendInputError,
     NetworkError,
     NotFoundError,
     QTargetsError,
@@ -44,8 +39,7 @@ from ._exceptions import (
     UnknownBackendError,
     warn,
 )
-from ._flow import gather_all
-from .build import build_target
+from ._flow import gather_all, run_sync
 from .bundled import bundled_backends, load_calibration
 from .model import Calibration, parse_timestamp, utc
 from .store import CalibrationStore, Snapshot
@@ -53,18 +47,18 @@ from .vendors import Fetched, ListedDevice, Source, Vendor
 
 __all__ = [
     "StoreArg",
-    "acalibrations",
-    "calibration",
-    "calibrations",
+    "When",
+    "by_name",
     "configured_vendors",
+    "credentials_hint",
     "devices",
     "fetch",
     "history",
     "is_outage",
+    "open_store",
     "parse_when",
+    "split_time",
     "store_in_use",
-    "target",
-    "targets",
     "vendor_of",
 ]
 
@@ -73,9 +67,6 @@ logger = logging.getLogger("qtargets.live")
 StoreArg = CalibrationStore | str | os.PathLike[str] | bool | None
 """``None``/``True``: the default store; a path: that file; ``False``: no store at all."""
 When = datetime | date | str | None
-
-_T = TypeVar("_T")
-
 
 def vendor_of(name: str) -> Vendor:
     """The vendor whose API serves backend ``name`` (see :mod:`qtargets.vendors`)."""
@@ -109,8 +100,9 @@ def configured_vendors() -> list[Vendor]:
 
 
 def credentials_hint() -> str:
-    """How to configure each vendor, for messages: "set X or set Y"."""
-    return " or ".join(v.credentials for v in vendors.vendors()) or "register a vendor"
+    """How to configure each vendor, for messages: ``"IBM Quantum: set ...; IonQ: set ..."``."""
+    return "; ".join(f"{v.label}: {v.credentials}" for v in vendors.vendors()) or (
+        "no vendor is registered")
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -146,15 +138,20 @@ def _offline(name: str, at: datetime | None, store: CalibrationStore | None) -> 
                 found.append(store.load(snap))
         except StoreError as exc:
             logger.warning("calibration store unusable, ignoring it: %s", exc)
+    bundled_note = f"none bundled (bundled: {', '.join(bundled_backends())})"
     if name in bundled_backends():
         bundled = load_calibration(name)
         if at is None or (bundled.taken_at is not None and bundled.taken_at <= at):
             found.append(bundled)
+        elif bundled.taken_at is None:
+            bundled_note = "the bundled one has no date, so it cannot be placed in time"
+        else:
+            bundled_note = f"the bundled one was taken later, {_taken(bundled)}"
     if not found:
         when = f" at or before {at.isoformat()}" if at is not None else ""
         raise UnknownBackendError(
-            f"no calibration of {name!r}{when} offline: none stored, none bundled (bundled: "
-            f"{', '.join(bundled_backends())}); configure credentials to fetch it live")
+            f"no calibration of {name!r}{when} offline: none stored, {bundled_note}; "
+            f"configure credentials to fetch it live")
     epoch = datetime.min.replace(tzinfo=timezone.utc)
     return max(found, key=lambda c: c.taken_at or epoch)
 
@@ -231,21 +228,32 @@ def _taken(calibration: Calibration) -> str:
     return taken.isoformat() if taken is not None else "at an unknown time"
 
 
-async def acalibrations(names: Iterable[str], at: When = None, *, live: bool | None = None,
-                        store: StoreArg = None, timeout: float = 30.0,
-                        retries: int = 3) -> dict[str, Calibration]:
-    """Async :func:`calibrations`: every name fetched concurrently, in one event loop."""
-    unique = list(dict.fromkeys(names))
-    when = parse_when(at)
-    with store_in_use(store) as opened:
-        for name in unique:  # fail fast on a name nothing serves, before any request
-            if vendors.owner_of(name) is None and live is not False:
-                _offline_or_unknown(name, opened)
-        async with AsyncExitStack() as stack:
-            sources = _Sources(stack, timeout, retries)
-            results = await gather_all(
-                [_fetch_one(name, when, live, opened, sources) for name in unique])
-    return dict(zip(unique, results, strict=True))
+async def by_name(requests: Sequence[tuple[str, datetime | None]], *,
+                  live: bool | None = None, store: CalibrationStore | None = None,
+                  timeout: float = 30.0, retries: int = 3) -> list[Calibration]:
+    """The calibration of each ``(name, at)``, all fetched concurrently in this event loop;
+    the first error no fallback covers is raised, and the other fetches are cancelled."""
+    for name, _ in requests:  # fail fast on a name nothing serves, before any request
+        if vendors.owner_of(name) is None and live is not False:
+            _offline_or_unknown(name, store)
+    async with AsyncExitStack() as stack:
+        sources = _Sources(stack, timeout, retries)
+        return await gather_all([_fetch_one(name, at, live, store, sources)
+                                 for name, at in requests])
+
+
+def split_time(spec: str) -> tuple[str, datetime | None]:
+    """``"ibm_fez@2025-06-01"`` -> ``("ibm_fez", 2025-06-01T00:00Z)``; a plain name has no
+    time. The time is ISO 8601, UTC unless it says otherwise."""
+    name, at, when = spec.partition("@")
+    if not at:
+        return spec, None
+    if not name:
+        raise BackendInputError(f"{spec!r}: no device name before '@' (write NAME@TIME, e.g. "
+                                f"ibm_fez@2025-06-01)")
+    moment = parse_when(when)
+    assert moment is not None
+    return name, moment
 
 
 @contextmanager
@@ -270,103 +278,33 @@ def store_in_use(store: StoreArg, *, required: bool = False
             opened.close()
 
 
-def _run(awaitable: Awaitable[_T]) -> _T:
-    """Run ``awaitable`` to completion from sync code, even inside a running event loop
-    (Jupyter): then in a worker thread with its own loop."""
-    async def main() -> _T:
-        return await awaitable
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(main())
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["value"] = asyncio.run(main())
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=work, name="qtargets-fetch")
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    value: _T = box["value"]
-    return value
-
-
-def calibrations(names: Iterable[str], at: When = None, *, live: bool | None = None,
-                 store: StoreArg = None, timeout: float = 30.0,
-                 retries: int = 3) -> dict[str, Calibration]:
-    """The calibrations of several devices, fetched concurrently, by name.
-
-    Same rules as :func:`calibration` for each name; the first error that no fallback
-    covers is raised.
-    """
-    return _run(acalibrations(names, at, live=live, store=store, timeout=timeout,
-                              retries=retries))
-
-
-def calibration(name: str, at: When = None, *, live: bool | None = None,
-                store: StoreArg = None, timeout: float = 30.0, retries: int = 3) -> Calibration:
-    """The neutral calibration of ``name``: newest, or in force at ``at`` (module docs)."""
-    return calibrations([name], at, live=live, store=store, timeout=timeout,
-                        retries=retries)[name]
-
-
-def target(name: str, at: When = None, *, live: bool | None = None, store: StoreArg = None,
-           timeout: float = 30.0, retries: int = 3, include_control_flow: bool = True,
-           include_fractional_gates: bool = True, filter_faulty: bool = True,
-           add_delay: bool = True) -> Target:
-    """The qiskit ``Target`` of ``name``: newest calibration, or the one in force at ``at``.
-
-    Live when the vendor's credentials are configured, else from the store or the bundled
-    snapshots; see the module documentation for ``live`` and ``store``. The flags are those
-    of :func:`qtargets.build_target`.
-    """
-    return build_target(calibration(name, at, live=live, store=store, timeout=timeout,
-                                    retries=retries),
-                        include_control_flow=include_control_flow,
-                        include_fractional_gates=include_fractional_gates,
-                        filter_faulty=filter_faulty, add_delay=add_delay)
-
-
-def targets(names: Iterable[str], at: When = None, *, live: bool | None = None,
-            store: StoreArg = None, timeout: float = 30.0, retries: int = 3,
-            include_control_flow: bool = True, include_fractional_gates: bool = True,
-            filter_faulty: bool = True, add_delay: bool = True) -> dict[str, Target]:
-    """:func:`target` for several devices, fetched concurrently."""
-    found = calibrations(names, at, live=live, store=store, timeout=timeout, retries=retries)
-    return {name: build_target(cal, include_control_flow=include_control_flow,
-                               include_fractional_gates=include_fractional_gates,
-                               filter_faulty=filter_faulty, add_delay=add_delay)
-            for name, cal in found.items()}
-
-
-# -- for the command line: fetch into the store, download history, list devices ---------------
-
-
 def fetch(names: Iterable[str], at: When = None, *, store: StoreArg = None,
           timeout: float = 30.0, retries: int = 3) -> dict[str, Fetched]:
-    """Fetch live (no fallback) and save into the store; what each fetch found."""
+    """Fetch live (no fallback) into the store; what each fetch found, by name as given.
+
+    Each of ``names`` is a backend name, or ``NAME@TIME`` for the calibration in force then
+    (``at`` is the time for the others).
+    """
     unique = list(dict.fromkeys(names))
     when = parse_when(at)
-
-    owners = {name: vendors.vendor_of(name) for name in unique}
+    requests = {spec: split_time(spec) for spec in unique}
+    if when is not None and any(t is not None for _, t in requests.values()):
+        raise BackendInputError("give the time once: NAME@TIME or at=, not both")
+    owners = {spec: vendors.vendor_of(name) for spec, (name, _) in requests.items()}
 
     async def main(opened: CalibrationStore | None) -> list[Fetched]:
         async with AsyncExitStack() as stack:
             sources = _Sources(stack, timeout, retries)
 
-            async def one(name: str) -> Fetched:
-                return await (await sources.of(owners[name])).fetch(name, when, opened)
+            async def one(spec: str) -> Fetched:
+                name, moment = requests[spec]
+                source = await sources.of(owners[spec])
+                return await source.fetch(name, moment or when, opened)
 
-            return await gather_all([one(name) for name in unique])
+            return await gather_all([one(spec) for spec in unique])
 
     with store_in_use(store, required=True) as opened:
-        return dict(zip(unique, _run(main(opened)), strict=True))
+        return dict(zip(unique, run_sync(main(opened)), strict=True))
 
 
 Progress = Callable[[float, int], None]
@@ -399,7 +337,7 @@ def history(name: str, since: When, until: When = None, *, store: StoreArg = Non
     with store_in_use(store, required=True) as opened:
         if opened is None:
             raise QTargetsError("history needs a store to download into (store=False given)")
-        _run(main(opened))
+        run_sync(main(opened))
         report(start, 0)
         return opened.history(name, start, end)
 
@@ -420,4 +358,4 @@ def devices(*, store: StoreArg = None, timeout: float = 30.0,
             return await gather_all([of(vendor) for vendor in configured])
 
     with store_in_use(store) as opened:
-        return [device for group in _run(main(opened)) for device in group]
+        return [device for group in run_sync(main(opened)) for device in group]

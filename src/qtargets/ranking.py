@@ -10,8 +10,10 @@
 >>> rows[0].esp_idle >= rows[1].esp_idle
 True
 
-Each device gets the same treatment: its calibration (live when the vendor's credentials are
-configured, else stored or bundled; see :mod:`qtargets.live`), its backend's preset pass
+Devices are given in any form :mod:`qtargets.devices` accepts (names, ``NAME@TIME``,
+calibration files, Calibrations, Targets, backends). Each gets the same treatment: its
+calibration (a name: live when the vendor's credentials are configured, else stored or
+bundled; see :mod:`qtargets.live`), its backend's preset pass
 manager (:meth:`qtargets.QTargetsBackend.pass_manager`, so IonQ devices get their native
 stages), the same seed, and :func:`qtargets.score` of the result. A device the circuit does not
 fit, or that fails to transpile, stays in the list with its ``error`` and is ranked last: a
@@ -29,7 +31,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,12 +40,12 @@ from qiskit.exceptions import QiskitError
 
 from . import vendors
 from ._exceptions import QTargetsError, RankError, ScoreError, StoreError, error_message, warn
-from .backends import Figures, backend
+from .backends import Figures, QTargetsBackend
 from .bundled import bundled_backends
 from .circuits import load_circuit
+from .devices import Device, DeviceSpec, resolve_all
 from .live import (
     StoreArg,
-    calibrations,
     configured_vendors,
     credentials_hint,
     devices,
@@ -51,7 +53,6 @@ from .live import (
     store_in_use,
 )
 from .methods import METHODS
-from .model import Calibration
 from .store import CalibrationStore
 from .vendors import ListedDevice
 
@@ -107,7 +108,7 @@ class Ranking(Figures):
 
 def rank(
     circuit: QuantumCircuit | str | os.PathLike[str],
-    devices: Iterable[str | Calibration] | str | Calibration | None = None,
+    devices: Iterable[DeviceSpec] | DeviceSpec | None = None,
     *,
     method: str = "qtargets",
     optimization_level: int = 3,
@@ -121,12 +122,13 @@ def rank(
     """Rank ``devices`` for ``circuit`` by ``esp_idle``, best first (module docs).
 
     ``circuit``: a QuantumCircuit, or the path of an OpenQASM 2 or 3 file
-    (:func:`load_circuit`). ``devices``: names or Calibrations; ``None`` means every device
-    available: the live ones taking jobs of each vendor with credentials (``live`` not
-    ``False``), plus the bundled and stored calibrations of the other vendors (``live=True``:
-    the live ones only). Calibrations are fetched concurrently, as :func:`qtargets.calibrations`
-    does with ``live``, ``store``, ``timeout`` and ``retries``; transpiling is sequential, in
-    this thread (qiskit parallelises inside its passes already).
+    (:func:`load_circuit`). ``devices``: one device or several, in any form
+    (:mod:`qtargets.devices`); ``None`` means every device available: the live ones taking
+    jobs of each vendor with credentials (``live`` not ``False``), plus the bundled and stored
+    calibrations of the other vendors (``live=True``: the live ones only). The names are
+    fetched concurrently, with ``live``, ``store``, ``timeout`` and ``retries``; transpiling is
+    sequential, in this thread (qiskit parallelises inside its passes already). Two devices of
+    the same name are ranked once (the first given).
     """
     if method not in METHODS:
         raise RankError(f"method must be one of {', '.join(METHODS)} (qtargets.methods), got "
@@ -140,20 +142,19 @@ def rank(
 
     with store_in_use(store) as opened:
         usable: StoreArg = opened if opened is not None else False
-        names, given, queues, fetch_live = _candidates(devices, live, opened, timeout, retries)
-        fetched = calibrations(names, live=fetch_live, store=usable, timeout=timeout,
-                               retries=retries) if names else {}
-    cals = [*given, *fetched.values()]
+        specs, queues, fetch_live = _candidates(devices, live, opened, timeout, retries)
+        resolved = resolve_all(specs, live=fetch_live, store=usable, timeout=timeout,
+                               retries=retries) if specs else []
+    chosen = list({d.name: d for d in reversed(resolved)}.values())[::-1]  # first of a name
 
     options: dict[str, Any] = {"seed_transpiler": seed, **METHODS[method].options}
     rows = []
-    for done, cal in enumerate(cals):
+    for done, device in enumerate(chosen):
         if progress is not None:
-            progress(done, len(cals), cal.backend_name)
-        rows.append(_rank_one(qc, cal, optimization_level, options,
-                              queues.get(cal.backend_name)))
-    if progress is not None and cals:
-        progress(len(cals), len(cals), cals[-1].backend_name)
+            progress(done, len(chosen), device.name)
+        rows.append(_rank_one(qc, device, optimization_level, options, queues.get(device.name)))
+    if progress is not None and chosen:
+        progress(len(chosen), len(chosen), chosen[-1].name)
     return sorted(rows, key=_order)
 
 
@@ -164,16 +165,17 @@ def _order(row: Ranking) -> tuple[bool, bool, float, str]:
     return row.error is not None, row.unknown_errors > 0, -log, row.device
 
 
-def _rank_one(qc: QuantumCircuit, cal: Calibration, level: int, options: dict[str, Any],
+def _rank_one(qc: QuantumCircuit, device: Device, level: int, options: dict[str, Any],
               queue: str | None) -> Ranking:
-    row = Ranking(device=cal.backend_name, vendor=cal.vendor, num_qubits=cal.num_qubits,
-                  taken_at=cal.taken_at, queue=queue)
-    if qc.num_qubits > cal.num_qubits:
+    row = Ranking(device=device.name, vendor=device.vendor or "unknown",
+                  num_qubits=device.num_qubits, taken_at=device.taken_at, queue=queue)
+    if qc.num_qubits > device.num_qubits:
         return replace(row, error=f"needs {qc.num_qubits} qubits, device has "
-                                  f"{cal.num_qubits}")
+                                  f"{device.num_qubits}")
     start = time.perf_counter()
     try:
-        done = backend(cal).transpile_and_score(qc, level, **options)
+        done = QTargetsBackend(device.target(), calibration=device.calibration,
+                               name=device.name).transpile_and_score(qc, level, **options)
     except ScoreError as exc:
         return replace(row, transpile_seconds=time.perf_counter() - start,
                        error=f"cannot score: {exc}")
@@ -187,37 +189,35 @@ def _rank_one(qc: QuantumCircuit, cal: Calibration, level: int, options: dict[st
 
 
 def _candidates(
-    requested: Iterable[str | Calibration] | str | Calibration | None,
+    requested: Iterable[DeviceSpec] | DeviceSpec | None,
     live: bool | None,
     store: CalibrationStore | None,
     timeout: float,
     retries: int,
-) -> tuple[list[str], list[Calibration], dict[str, str], bool | None]:
-    """(names to fetch, calibrations given, queue by name, ``live`` for the fetch)."""
+) -> tuple[list[DeviceSpec], dict[str, str], bool | None]:
+    """(devices to resolve, queue by name, ``live`` for the names among them)."""
     usable: StoreArg = store if store is not None else False
 
     def listing() -> list[ListedDevice]:
         return devices(store=usable, timeout=timeout, retries=retries)
 
     if requested is not None:
-        items: Sequence[str | Calibration] = (
-            [requested] if isinstance(requested, (str, Calibration)) else list(requested))
-        given = list({c.backend_name: c for c in items if isinstance(c, Calibration)}.values())
-        names = list(dict.fromkeys(
-            d for d in items if isinstance(d, str) and d not in {c.backend_name for c in given}))
-        wanted = {vendors.owner_of(n) for n in names}
+        items: list[DeviceSpec] = (
+            [requested] if isinstance(requested, (str, os.PathLike)) or not isinstance(
+                requested, Iterable) else list(requested))
+        wanted = {vendors.owner_of(s.partition("@")[0]) for s in items if isinstance(s, str)}
         queues: dict[str, str] = {}
         if live is not False and wanted.intersection(configured_vendors()):
             try:
                 queues = {d.name: _queue(d) for d in listing()}
             except QTargetsError as exc:  # the fetch that follows reports what matters
                 logger.debug("no queue figures: %s", exc)
-        return names, given, queues, live
+        return items, queues, live
 
     live_vendors = configured_vendors() if live is not False else []
     if live is True and not live_vendors:
         raise RankError("live=True ranks the live devices of the vendors with credentials, and "
-                        f"none are configured: {credentials_hint()}")
+                        f"none are configured ({credentials_hint()})")
     listed: list[ListedDevice] = []
     fetch_live = live
     if live_vendors:
@@ -236,7 +236,8 @@ def _candidates(
     if live is not True:
         offline = [*bundled_backends(), *_stored_names(store)]
         names += [n for n in offline if vendors.owner_of(n) not in live_vendors]
-    return list(dict.fromkeys(names)), [], {d.name: d.queue for d in taking_jobs}, fetch_live
+    specs: list[DeviceSpec] = list(dict.fromkeys(names))
+    return specs, {d.name: d.queue for d in taking_jobs}, fetch_live
 
 
 def _queue(device: ListedDevice) -> str:

@@ -52,7 +52,7 @@ from ._exceptions import SweepError, error_message
 from ._optional import require
 from .backends import Figures, QTargetsBackend
 from .build import build_target
-from .live import calibration
+from .devices import Device, DeviceSpec, resolve_all
 from .methods import METHODS
 from .model import Calibration
 
@@ -246,21 +246,13 @@ class _Device:
     payload: bytes
 
 
-def _device(source: object) -> _Device:
-    if isinstance(source, str):
-        source = calibration(source)
-    if isinstance(source, QTargetsBackend):
-        source = source.calibration if source.calibration is not None else source.target
-    if isinstance(source, Calibration):
-        payload = source.to_json().encode()
-        name, taken = source.backend_name, source.taken_at
-    elif isinstance(source, Target):
-        payload = pickle.dumps(source)
-        name, taken = source.description or "target", None
-    else:
-        raise SweepError(f"targets: expected device names, Calibrations, Targets or qtargets "
-                         f"backends, got {type(source).__name__}")
-    return _Device(name, taken, hashlib.sha256(payload).hexdigest()[:16], payload)
+def _device(device: Device) -> _Device:
+    if device.calibration is not None:
+        payload = device.calibration.to_json().encode()
+    else:  # a bare Target: sent as it is
+        payload = pickle.dumps(device.target())
+    return _Device(device.name, device.taken_at, hashlib.sha256(payload).hexdigest()[:16],
+                   payload)
 
 
 def _methods(methods: Iterable[str] | Mapping[str, Mapping[str, Any]]
@@ -303,7 +295,7 @@ Progress = Callable[[int, int], None]
 
 def sweep(
     circuits: Iterable[QuantumCircuit] | Mapping[str, QuantumCircuit],
-    targets: Iterable[str | Calibration | Target | QTargetsBackend],
+    targets: Iterable[DeviceSpec],
     methods: Iterable[str] | Mapping[str, Mapping[str, Any]] = ("default", "qtargets"),
     seeds: Iterable[int | None] = (1,),
     executor: Executor | None = None,
@@ -322,7 +314,7 @@ def sweep(
     others.
     """
     named_circuits = _circuits(circuits)
-    devices = [_device(t) for t in targets]
+    devices = [_device(d) for d in resolve_all(targets)]
     if not devices:
         raise SweepError("targets: at least one device is needed")
     chosen = _methods(methods)

@@ -1,0 +1,3 @@
+"""The version of qtargets, in one place (the package and the command both read it here)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,86 @@
+"""The ``qtargets`` typer application and what every command shares: user errors as one red
+line, the options several commands take, comma-separated lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from .._exceptions import CalibrationError, QTargetsError
+from .._version import __version__
+from ..devices import Device, DeviceSpec, resolve_all
+
+__all__ = ["EXIT_USAGE", "Offline", "app", "comma_list", "device", "main", "user_errors"]
+
+EXIT_USAGE = 2
+"""Exit code for input the user got wrong (the same code the argument parser uses)."""
+
+app = typer.Typer(
+    name="qtargets",
+    help="Real quantum-hardware calibrations, summarised (and ready as qiskit Targets).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+DEVICE_FORMS = ("NAME (bundled, stored or live), NAME@TIME (ISO 8601, UTC) or a calibration "
+                "JSON file")
+"""How a command's device argument is described (the forms: qtargets.devices)."""
+
+Offline = Annotated[bool, typer.Option(
+    "--offline", help="Stored and bundled calibrations only; no network.")]
+
+
+def main() -> None:
+    """Entry point of the ``qtargets`` console script."""
+    app()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"qtargets {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True,
+                     help="Print the qtargets version and exit."),
+    ] = False,
+) -> None:
+    """Real quantum-hardware calibrations, summarised (and ready as qiskit Targets)."""
+
+
+@contextmanager
+def user_errors(source: str | None = None) -> Iterator[None]:
+    """Turn errors the user caused into one red stderr line and exit code 2.
+
+    A CalibrationError names the bad field but not the file it is in, so ``source`` is
+    put in front of it.
+    """
+    try:
+        yield
+    except (QTargetsError, OSError) as exc:
+        text = f"{source}: {exc}" if source and isinstance(exc, CalibrationError) else str(exc)
+        message = Text.assemble(("error: ", "bold red"), (text, "red"))
+        # soft_wrap: keep it one line however narrow the terminal is
+        Console(stderr=True).print(message, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def device(spec: DeviceSpec, offline: bool = False) -> Device:
+    """The device a command's argument names, in any form qtargets.devices accepts."""
+    (found,) = resolve_all([spec], live=False if offline else None)
+    return found
+
+
+def comma_list(specs: Iterable[str]) -> list[str]:
+    """Option values given comma-separated, repeated, or both, as one list."""
+    return [item.strip() for spec in specs for item in spec.split(",") if item.strip()]
