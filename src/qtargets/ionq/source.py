@@ -66,10 +66,14 @@ class IonQSource(Source):
 
     async def history(self, name: str, start: datetime, end: datetime,
                       store: CalibrationStore, progress: Progress) -> None:
-        """Pages through the characterization list of ``[start, end]``."""
+        """Pages through the characterization list of ``[start, end]``; ids already stored
+        are not saved again."""
         found = await self.client.characterizations(name, start, end + timedelta(milliseconds=1))
         for count, characterization in enumerate(found, 1):
-            _, snapshot = save(characterization, store)
+            # one already stored (a fetch found it, by another URL) is not saved again
+            known = (store.by_calibration_id(name, characterization.id)
+                     if characterization.id is not None else None)
+            snapshot = known if known is not None else save(characterization, store)[1]
             progress(snapshot.taken_at or start, count)
 
     async def aclose(self) -> None:
