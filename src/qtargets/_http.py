@@ -37,6 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 import certifi
 import httpx
 import tenacity
+from typing_extensions import Self
 
 from ._exceptions import (
     ApiError,
@@ -47,8 +48,10 @@ from ._exceptions import (
 )
 
 __all__ = [
+    "ApiClient",
     "ApiError",
     "ApiKeyAuth",
+    "AsyncApiClient",
     "AsyncHttpClient",
     "AuthenticationError",
     "HttpClient",
@@ -470,6 +473,37 @@ class HttpClient(_BaseHttpClient):
 
     def close(self) -> None:
         self._http.close()
+
+
+class ApiClient:
+    """What a vendor's synchronous REST client gets for free: ``with`` and :meth:`close`
+    for the :class:`HttpClient` it holds as ``_http``."""
+
+    _http: HttpClient
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class AsyncApiClient:
+    """The async twin of :class:`ApiClient`: ``async with`` and :meth:`close`."""
+
+    _http: AsyncHttpClient
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.aclose()
 
 
 class AsyncHttpClient(_BaseHttpClient):

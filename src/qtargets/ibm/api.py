@@ -32,6 +32,8 @@ from pydantic import TypeAdapter
 from .._exceptions import CalibrationError
 from .._flow import Flow, Get, run_flow, run_flow_async
 from .._http import (
+    ApiClient,
+    AsyncApiClient,
     AsyncHttpClient,
     HttpClient,
     HttpConfig,
@@ -69,12 +71,17 @@ def _iso(moment: datetime) -> str:
 
 
 class _IBMBase:
-    """What the sync and async clients share: account, configuration, requests, decoding."""
+    """What the sync and async clients share: their arguments, account, configuration,
+    requests and decoding; each opens its own kind of HTTP client (:meth:`_connect`)."""
 
-    def __init__(self, api_key: str | None, instance: str | None, *, region: str | None,
-                 api_url: str | None, iam_url: str | None, account: str | None,
-                 account_file: str | None, timeout: float, retries: int,
-                 backoff_base: float, backoff_max: float, retry_after_max: float) -> None:
+    def __init__(self, api_key: str | None = None, instance: str | None = None, *,
+                 region: str | None = None, api_url: str | None = None,
+                 iam_url: str | None = None, account: str | None = None,
+                 account_file: str | None = None, timeout: float = 30.0, retries: int = 3,
+                 backoff_base: float = 0.5, backoff_max: float = 8.0,
+                 retry_after_max: float = 30.0,
+                 transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
+                 ) -> None:
         self.account: IBMAccount = resolve_account(
             api_key, instance, region=region, api_url=api_url, iam_url=iam_url,
             account=account, account_file=account_file)
@@ -84,6 +91,11 @@ class _IBMBase:
         self.config = HttpConfig(base_url=self.account.api_url, **options)
         self.iam_config = HttpConfig(base_url=self.account.iam_url, **options)
         self._headers = {"Service-CRN": self.account.instance, "IBM-API-Version": API_VERSION}
+        self._connect(transport)
+
+    def _connect(self, transport: Any) -> None:
+        """Open the HTTP client (sync or async) with IAM authentication."""
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(api_url={self.config.base_url!r}, "
@@ -144,7 +156,7 @@ class _IBMBase:
         return body
 
 
-class IBMClient(_IBMBase):
+class IBMClient(_IBMBase, ApiClient):
     """Synchronous IBM Quantum client (``httpx.Client``); use as a context manager or close().
 
     Credentials and URLs: see :func:`qtargets.ibm.account.resolve_account` (arguments,
@@ -154,28 +166,9 @@ class IBMClient(_IBMBase):
     failures. ``transport`` is for tests (``httpx.MockTransport``), used for IAM too.
     """
 
-    def __init__(self, api_key: str | None = None, instance: str | None = None, *,
-                 region: str | None = None, api_url: str | None = None,
-                 iam_url: str | None = None, account: str | None = None,
-                 account_file: str | None = None, timeout: float = 30.0, retries: int = 3,
-                 backoff_base: float = 0.5, backoff_max: float = 8.0,
-                 retry_after_max: float = 30.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
-        super().__init__(api_key, instance, region=region, api_url=api_url, iam_url=iam_url,
-                         account=account, account_file=account_file, timeout=timeout,
-                         retries=retries, backoff_base=backoff_base, backoff_max=backoff_max,
-                         retry_after_max=retry_after_max)
+    def _connect(self, transport: Any) -> None:  # an httpx transport of this client's kind
         auth = IAMAuth(self.account.api_key, self.iam_config, transport=transport)
         self._http = HttpClient(self.config, auth, headers=self._headers, transport=transport)
-
-    def __enter__(self) -> IBMClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
 
     def get(self, get: Get) -> HttpResult:
         """Send one request: the exact body and its validators (``not_modified`` after a
@@ -219,36 +212,17 @@ class IBMClient(_IBMBase):
         return self._http.get_json(path, params)
 
 
-class AsyncIBMClient(_IBMBase):
+class AsyncIBMClient(_IBMBase, AsyncApiClient):
     """Asynchronous twin of :class:`IBMClient` (``httpx.AsyncClient``), same arguments.
 
     ``async with AsyncIBMClient() as ibm: conf = await ibm.configuration("ibm_fez")``; the
     requests of one flow batch (:meth:`run`) are sent concurrently.
     """
 
-    def __init__(self, api_key: str | None = None, instance: str | None = None, *,
-                 region: str | None = None, api_url: str | None = None,
-                 iam_url: str | None = None, account: str | None = None,
-                 account_file: str | None = None, timeout: float = 30.0, retries: int = 3,
-                 backoff_base: float = 0.5, backoff_max: float = 8.0,
-                 retry_after_max: float = 30.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        super().__init__(api_key, instance, region=region, api_url=api_url, iam_url=iam_url,
-                         account=account, account_file=account_file, timeout=timeout,
-                         retries=retries, backoff_base=backoff_base, backoff_max=backoff_max,
-                         retry_after_max=retry_after_max)
+    def _connect(self, transport: Any) -> None:  # an httpx transport of this client's kind
         auth = IAMAuth(self.account.api_key, self.iam_config, async_transport=transport)
         self._http = AsyncHttpClient(self.config, auth, headers=self._headers,
                                      transport=transport)
-
-    async def __aenter__(self) -> AsyncIBMClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        await self._http.aclose()
 
     async def get(self, get: Get) -> HttpResult:
         """See :meth:`IBMClient.get`."""

@@ -48,7 +48,16 @@ import msgspec
 
 from .._exceptions import ApiError, AuthenticationError, CalibrationError, NotFoundError
 from .._flow import Flow, Get, run_flow, run_flow_async
-from .._http import ApiKeyAuth, AsyncHttpClient, HttpClient, HttpConfig, HttpResult, decode_json
+from .._http import (
+    ApiClient,
+    ApiKeyAuth,
+    AsyncApiClient,
+    AsyncHttpClient,
+    HttpClient,
+    HttpConfig,
+    HttpResult,
+    decode_json,
+)
 from ..model import maybe_timestamp, utc, validate_payload
 from .models import Backend, Characterization, backends_adapter, characterization_adapter
 
@@ -157,16 +166,17 @@ class _IonQBase:
     api_version: ApiVersion
     """``"v0.3"`` or ``"v0.4"``: which IonQ API the base URL speaks."""
 
-    def __init__(self, api_key: str | None, base_url: str | None,
-                 api_version: ApiVersion | None,
-                 timeout: float, retries: int, backoff_base: float, backoff_max: float,
-                 retry_after_max: float) -> None:
+    def __init__(self, api_key: str | None = None, base_url: str | None = None, *,
+                 api_version: ApiVersion | None = None, timeout: float = 30.0,
+                 retries: int = 3, backoff_base: float = 0.5, backoff_max: float = 8.0,
+                 retry_after_max: float = 30.0,
+                 transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
+                 ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key:
             raise AuthenticationError(
                 f"no IonQ API key: pass api_key=... or set the {API_KEY_ENV} environment "
                 f"variable")
-        self._api_key = key
         default = f"{API_ROOT}/{api_version}" if api_version is not None else DEFAULT_BASE_URL
         self.config = HttpConfig(
             base_url=base_url or os.environ.get(BASE_URL_ENV) or default,
@@ -175,6 +185,11 @@ class _IonQBase:
         self.api_version = _api_version(self.config.base_url, api_version)
         self._auth = ApiKeyAuth(key, "apiKey")
         self._secrets = (key,)
+        self._connect(transport)
+
+    def _connect(self, transport: Any) -> None:
+        """Open the HTTP client (sync or async) with the key."""
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.config.base_url!r}, apiKey=***)"
@@ -337,7 +352,7 @@ class _IonQBase:
         return newest
 
 
-class IonQClient(_IonQBase):
+class IonQClient(_IonQBase, ApiClient):
     """Synchronous IonQ client (``httpx.Client``); use as a context manager or close().
 
     ``api_key`` defaults to ``$IONQ_API_KEY``, ``base_url`` to ``$QTARGETS_IONQ_API_URL`` or
@@ -348,24 +363,9 @@ class IonQClient(_IonQBase):
     transient failures. ``transport`` is for tests (``httpx.MockTransport``).
     """
 
-    def __init__(self, api_key: str | None = None, base_url: str | None = None, *,
-                 api_version: ApiVersion | None = None, timeout: float = 30.0,
-                 retries: int = 3, backoff_base: float = 0.5, backoff_max: float = 8.0,
-                 retry_after_max: float = 30.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
-        super().__init__(api_key, base_url, api_version, timeout, retries, backoff_base,
-                         backoff_max, retry_after_max)
-        self._http = HttpClient(self.config, self._auth, secrets=(self._api_key,),
+    def _connect(self, transport: Any) -> None:  # an httpx transport of this client's kind
+        self._http = HttpClient(self.config, self._auth, secrets=self._secrets,
                                 transport=transport)
-
-    def __enter__(self) -> IonQClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
 
     def _run(self, flow: Flow[_T]) -> _T:
         return run_flow(self._http, flow)
@@ -413,30 +413,15 @@ class IonQClient(_IonQBase):
         return self._run(self._newest_id_flow(backend))
 
 
-class AsyncIonQClient(_IonQBase):
+class AsyncIonQClient(_IonQBase, AsyncApiClient):
     """Asynchronous twin of :class:`IonQClient` (``httpx.AsyncClient``), same arguments.
 
     ``async with AsyncIonQClient() as ionq: now = await ionq.current_characterization(...)``
     """
 
-    def __init__(self, api_key: str | None = None, base_url: str | None = None, *,
-                 api_version: ApiVersion | None = None, timeout: float = 30.0,
-                 retries: int = 3, backoff_base: float = 0.5, backoff_max: float = 8.0,
-                 retry_after_max: float = 30.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        super().__init__(api_key, base_url, api_version, timeout, retries, backoff_base,
-                         backoff_max, retry_after_max)
-        self._http = AsyncHttpClient(self.config, self._auth, secrets=(self._api_key,),
+    def _connect(self, transport: Any) -> None:  # an httpx transport of this client's kind
+        self._http = AsyncHttpClient(self.config, self._auth, secrets=self._secrets,
                                      transport=transport)
-
-    async def __aenter__(self) -> AsyncIonQClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        await self._http.aclose()
 
     async def _run(self, flow: Flow[_T]) -> _T:
         return await run_flow_async(self._http, flow)
