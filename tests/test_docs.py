@@ -31,6 +31,7 @@ def test_readme_starts_with_exactly_two_setup_commands() -> None:
     assert "-m pytest" in ci
     assert 'ruff" check' in ci
     assert "--strict src" in ci
+    assert "lint-imports" in ci  # the layering contract
 
 
 def test_committed_json_schema_is_current() -> None:

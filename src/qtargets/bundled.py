@@ -21,8 +21,10 @@ __all__ = ["bundled_backends", "load_calibration", "load_target"]
 _DATA = "data"
 
 
+@cache
 def bundled_backends() -> tuple[str, ...]:
-    """Names of the bundled calibrations, sorted."""
+    """Names of the bundled calibrations, sorted (the package's data does not change while
+    it runs, so it is listed once)."""
     files = resources.files(__package__).joinpath(_DATA).iterdir()
     return tuple(sorted(f.name[: -len(".json")] for f in files if f.name.endswith(".json")))
 

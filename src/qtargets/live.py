@@ -68,6 +68,7 @@ StoreArg = CalibrationStore | str | os.PathLike[str] | bool | None
 """``None``/``True``: the default store; a path: that file; ``False``: no store at all."""
 When = datetime | date | str | None
 
+
 def vendor_of(name: str) -> Vendor:
     """The vendor whose API serves backend ``name`` (see :mod:`qtargets.vendors`)."""
     return vendors.vendor_of(name)

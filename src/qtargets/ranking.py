@@ -69,6 +69,7 @@ Progress = Callable[[int, int, str], None]
 """``progress(done, total, device)``: before each device's transpile (``done`` devices
 finished so far), and once more when all are done (``done == total``, the last device)."""
 
+
 @dataclass(frozen=True, kw_only=True)
 class Ranking(Figures):
     """One device's result for the circuit; a row of :func:`rank`'s list.
@@ -145,7 +146,10 @@ def rank(
         specs, queues, fetch_live = _candidates(devices, live, opened, timeout, retries)
         resolved = resolve_all(specs, live=fetch_live, store=usable, timeout=timeout,
                                retries=retries) if specs else []
-    chosen = list({d.name: d for d in reversed(resolved)}.values())[::-1]  # first of a name
+    by_name: dict[str, Device] = {}
+    for device in resolved:
+        by_name.setdefault(device.name, device)  # the first given of a name
+    chosen = list(by_name.values())
 
     options: dict[str, Any] = {"seed_transpiler": seed, **METHODS[method].options}
     rows = []
