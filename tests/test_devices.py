@@ -4,6 +4,7 @@ Target, a backend) and means the same by each. Offline: the store here is the te
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -24,7 +25,7 @@ from qtargets import (
     UnknownBackendError,
 )
 from qtargets.cli import app
-from qtargets.devices import resolve, resolve_all
+from qtargets.devices import acalibrations, resolve, resolve_all
 
 runner = CliRunner()
 
@@ -128,6 +129,15 @@ def test_every_python_entry_point_takes_every_form(form: str, saved: Path) -> No
     assert next(iter(qtargets.targets([spec]).values())).num_qubits == 133
     if form != "Target":
         assert qtargets.calibration(spec).backend_name == "ibm_torino"
+
+
+def test_inside_an_event_loop_the_async_form_resolves_concurrently(saved: Path) -> None:
+    async def notebook_cell() -> dict[str, Calibration]:
+        return await acalibrations(["ibm_fez", saved, "ibm_fez"])
+
+    found = asyncio.run(notebook_cell())
+    assert list(found) == ["ibm_fez", str(saved)]  # repeated devices resolved once
+    assert found[str(saved)].backend_name == "ibm_torino"
 
 
 def test_a_sweep_takes_every_form_at_once(saved: Path) -> None:

@@ -85,7 +85,7 @@ class Device:
 
     def __post_init__(self) -> None:
         if self.calibration is None and self.given_target is None:
-            raise ValueError("a Device needs a calibration or a Target")
+            raise BackendInputError(f"device {self.name!r}: needs a calibration or a Target")
 
     @property
     def vendor(self) -> str | None:

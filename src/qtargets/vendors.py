@@ -49,7 +49,6 @@ __all__ = [
     "register",
     "stage_plugins",
     "unregister",
-    "vendor_named",
     "vendor_of",
     "vendors",
 ]
@@ -247,11 +246,6 @@ def register(vendor: Vendor) -> Vendor:
 def unregister(name: str) -> Vendor | None:
     """Remove the vendor called ``name``; the vendor removed, or ``None``."""
     return _REGISTRY.remove(name)
-
-
-def vendor_named(name: str) -> Vendor | None:
-    """The vendor whose :attr:`Vendor.name` is ``name`` (``"ibm"``), if registered."""
-    return next((v for v in vendors() if v.name == name), None)
 
 
 def owner_of(backend: str) -> Vendor | None:

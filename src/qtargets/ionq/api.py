@@ -242,17 +242,13 @@ class _IonQBase:
             decode_json(result, self._secrets)  # not JSON at all: the HTTP layer's error
             raise CalibrationError("characterizations", f"not strict JSON: {exc}",
                                    show_value=False) from None
-        url = self._url_of(result)
-        items = [CharacterizationBody(url, bytes(raw)) for raw in page.characterizations or ()]
+        items = [CharacterizationBody(result.url, bytes(raw))
+                 for raw in page.characterizations or ()]
         for i, item in enumerate(items):
             if not item.body.lstrip().startswith(b"{"):
                 raise CalibrationError(f"characterizations[{i}]", "expected a JSON object",
                                        item.body[:40].decode("utf-8", "replace"))
         return items, page.pages
-
-    @staticmethod
-    def _url_of(result: HttpResult) -> str:
-        return result.url
 
     @staticmethod
     def _last_page(pages: Any, items: list[CharacterizationBody], limit: int,
