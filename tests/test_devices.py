@@ -225,3 +225,16 @@ def test_show_of_a_target_is_impossible_from_the_shell_but_explained_in_python()
     target: Target = qtargets.load_target("ibm_fez")
     with pytest.raises(QTargetsError, match="show needs a calibration"):
         resolve(target).require_calibration("show")
+
+
+def test_a_single_string_is_one_device_not_its_letters(saved: Path) -> None:
+    assert list(qtargets.calibrations("ibm_fez")) == ["ibm_fez"]
+    assert list(qtargets.targets(str(saved))) == [str(saved)]
+    assert list(qtargets.calibrations(saved)) == [str(saved)]
+    assert [d.name for d in resolve_all("ibm_fez@2030-01-01")] == ["ibm_fez"]
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    with ThreadPoolExecutor(1) as pool:
+        (record,) = qtargets.sweep([bell()], "ibm_torino", methods=["default"], executor=pool,
+                                   optimization_level=0)
+    assert record.device == "ibm_torino"

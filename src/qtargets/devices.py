@@ -53,6 +53,7 @@ __all__ = [
     "HasTarget",
     "acalibrations",
     "aresolve_all",
+    "as_list",
     "calibration",
     "calibrations",
     "resolve",
@@ -167,6 +168,15 @@ def _local(spec: object) -> Device | None:
         f"qiskit Target or a backend, got {named}")
 
 
+def as_list(specs: Iterable[DeviceSpec] | DeviceSpec) -> list[DeviceSpec]:
+    """``specs`` as a list of devices: one device (a string is one name, not its letters; a
+    Calibration, Target or backend is one device) or an iterable of them."""
+    if isinstance(specs, (str, os.PathLike, Calibration, Target)) or not isinstance(
+            specs, Iterable):
+        return [specs]
+    return list(specs)
+
+
 def _request(spec: str, at: datetime | None) -> tuple[str, datetime | None]:
     name, when = split_time(spec)
     if when is not None and at is not None:
@@ -177,11 +187,11 @@ def _request(spec: str, at: datetime | None) -> tuple[str, datetime | None]:
 # -- resolving -----------------------------------------------------------------------------------
 
 
-async def aresolve_all(specs: Iterable[DeviceSpec], at: When = None, *,
+async def aresolve_all(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None, *,
                        live: bool | None = None, store: StoreArg = None,
                        timeout: float = 30.0, retries: int = 3) -> list[Device]:
     """Async :func:`resolve_all`."""
-    items = list(specs)
+    items = as_list(specs)
     when = parse_when(at)
     devices: list[Device | None] = [_local(spec) for spec in items]
     named = [(i, _request(str(spec), when)) for i, spec in enumerate(items)
@@ -195,7 +205,8 @@ async def aresolve_all(specs: Iterable[DeviceSpec], at: When = None, *,
     return [d for d in devices if d is not None]
 
 
-def resolve_all(specs: Iterable[DeviceSpec], at: When = None, *, live: bool | None = None,
+def resolve_all(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None, *,
+                live: bool | None = None,
                 store: StoreArg = None, timeout: float = 30.0,
                 retries: int = 3) -> list[Device]:
     """Every one of ``specs`` (any form, see the module docs) as a :class:`Device`, in
@@ -233,11 +244,11 @@ def _key(spec: DeviceSpec, device: Device) -> str:
     return os.fspath(spec) if isinstance(spec, (str, os.PathLike)) else device.name
 
 
-async def acalibrations(specs: Iterable[DeviceSpec], at: When = None, *,
+async def acalibrations(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None, *,
                         live: bool | None = None, store: StoreArg = None,
                         timeout: float = 30.0, retries: int = 3) -> dict[str, Calibration]:
     """Async :func:`calibrations`: every name fetched concurrently, in this event loop."""
-    unique = list({_dedupe_key(s): s for s in specs}.values())
+    unique = list({_dedupe_key(s): s for s in as_list(specs)}.values())
     devices = await aresolve_all(unique, at, live=live, store=store, timeout=timeout,
                                  retries=retries)
     return {_key(spec, device): device.require_calibration("a calibration")
@@ -248,10 +259,11 @@ def _dedupe_key(spec: DeviceSpec) -> Any:
     return os.fspath(spec) if isinstance(spec, (str, os.PathLike)) else id(spec)
 
 
-def calibrations(specs: Iterable[DeviceSpec], at: When = None, *, live: bool | None = None,
-                 store: StoreArg = None, timeout: float = 30.0,
+def calibrations(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None, *,
+                 live: bool | None = None, store: StoreArg = None, timeout: float = 30.0,
                  retries: int = 3) -> dict[str, Calibration]:
-    """The calibrations of several devices, the names among them fetched concurrently.
+    """The calibrations of several devices (or one: a string is one name), the names among
+    them fetched concurrently.
 
     Keys are the strings as given (names, ``NAME@TIME``, files), or the backend name of a
     Calibration or backend given. The first error that no fallback covers is raised.
@@ -283,13 +295,14 @@ def target(spec: DeviceSpec, at: When = None, *, live: bool | None = None,
                                   filter_faulty, add_delay))
 
 
-def targets(specs: Iterable[DeviceSpec], at: When = None, *, live: bool | None = None,
+def targets(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None, *,
+            live: bool | None = None,
             store: StoreArg = None, timeout: float = 30.0, retries: int = 3,
             include_control_flow: bool = True, include_fractional_gates: bool = True,
             filter_faulty: bool = True, add_delay: bool = True) -> dict[str, Target]:
     """:func:`target` for several devices, fetched concurrently (keys as
     :func:`calibrations`)."""
-    unique: Sequence[DeviceSpec] = list({_dedupe_key(s): s for s in specs}.values())
+    unique: Sequence[DeviceSpec] = list({_dedupe_key(s): s for s in as_list(specs)}.values())
     devices = resolve_all(unique, at, live=live, store=store, timeout=timeout,
                           retries=retries)
     flags = _flags(include_control_flow, include_fractional_gates, filter_faulty, add_delay)

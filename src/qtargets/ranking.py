@@ -43,7 +43,7 @@ from ._exceptions import QTargetsError, RankError, ScoreError, StoreError, error
 from .backends import Figures, QTargetsBackend
 from .bundled import bundled_backends
 from .circuits import load_circuit
-from .devices import Device, DeviceSpec, resolve_all
+from .devices import Device, DeviceSpec, as_list, resolve_all
 from .live import (
     StoreArg,
     configured_vendors,
@@ -206,9 +206,7 @@ def _candidates(
         return devices(store=usable, timeout=timeout, retries=retries)
 
     if requested is not None:
-        items: list[DeviceSpec] = (
-            [requested] if isinstance(requested, (str, os.PathLike)) or not isinstance(
-                requested, Iterable) else list(requested))
+        items = as_list(requested)
         wanted = {vendors.owner_of(s.partition("@")[0]) for s in items if isinstance(s, str)}
         queues: dict[str, str] = {}
         if live is not False and wanted.intersection(configured_vendors()):

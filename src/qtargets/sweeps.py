@@ -295,7 +295,7 @@ Progress = Callable[[int, int], None]
 
 def sweep(
     circuits: Iterable[QuantumCircuit] | Mapping[str, QuantumCircuit],
-    targets: Iterable[DeviceSpec],
+    targets: Iterable[DeviceSpec] | DeviceSpec,
     methods: Iterable[str] | Mapping[str, Mapping[str, Any]] = ("default", "qtargets"),
     seeds: Iterable[int | None] = (1,),
     executor: Executor | None = None,
