@@ -24,6 +24,7 @@ import functools
 import ipaddress
 import json
 import logging
+import math
 import random
 import ssl
 import time
@@ -37,6 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 import certifi
 import httpx
 import tenacity
+from tenacity.stop import stop_base
 from typing_extensions import Self
 
 from ._exceptions import (
@@ -138,6 +140,10 @@ def safe_url(url: str | httpx.URL) -> str:
 class HttpConfig:
     """How a REST client talks to its API. Times are in seconds.
 
+    ``timeout`` bounds each attempt's connect and each read; ``deadline`` bounds a whole
+    request: every attempt, the waits between them and a body that trickles in. No request
+    outlives it, however the server misbehaves (one that accepts and never answers, one that
+    sends a byte at a time): it is then a :class:`~qtargets.NetworkError`.
     ``max_retries`` is the number of attempts after the first; the delay before retry ``k``
     (0-based) is ``min(backoff_max, backoff_base * 2**k)`` scaled by a random factor in
     [0.5, 1], or the server's ``Retry-After`` capped at ``retry_after_max``.
@@ -145,6 +151,7 @@ class HttpConfig:
 
     base_url: str
     timeout: float = 30.0
+    deadline: float = 45.0
     max_retries: int = 3
     backoff_base: float = 0.5
     backoff_max: float = 8.0
@@ -153,8 +160,12 @@ class HttpConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", validate_base_url(self.base_url))
-        if self.timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {self.timeout!r}")
+        if not 0 < self.timeout < math.inf:
+            raise ValueError(f"timeout must be a positive number of seconds, got "
+                             f"{self.timeout!r}")
+        if not 0 < self.deadline < math.inf:
+            raise ValueError(f"deadline must be a positive number of seconds, got "
+                             f"{self.deadline!r}")
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries!r}")
         if min(self.backoff_base, self.backoff_max, self.retry_after_max) < 0:
@@ -167,6 +178,42 @@ class HttpConfig:
             return min(retry_after, self.retry_after_max)
         delay = min(self.backoff_max, self.backoff_base * 2.0 ** retry)
         return delay * random.uniform(0.5, 1.0)  # jitter: clients do not retry in lockstep
+
+
+class _Deadline:
+    """The instant a request must be done by (``time.monotonic`` seconds)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def attempt_timeout(self, config: HttpConfig) -> httpx.Timeout:
+        """The timeouts of the next attempt: the configured one, no later than the deadline."""
+        remaining = self.remaining()
+        if remaining <= 0:
+            raise _DeadlineError(self.seconds)
+        return httpx.Timeout(min(config.timeout, remaining))
+
+
+class _DeadlineError(Exception):
+    """Raised inside an attempt when the request's deadline has passed (never retried)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+class _OutOfTime(stop_base):
+    """tenacity stops retrying once the deadline has passed."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        self.deadline = deadline
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return self.deadline.remaining() <= 0
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -321,9 +368,10 @@ class _RetryableResponseError(Exception):
         self.response = response
 
 
-def _retry_policy(config: HttpConfig, method: str, url: str,
-                  idempotent: bool | None) -> dict[str, Any]:
-    """tenacity arguments: what is retried, how often, and how long to wait in between."""
+def _retry_policy(config: HttpConfig, method: str, url: str, idempotent: bool | None,
+                  deadline: _Deadline) -> dict[str, Any]:
+    """tenacity arguments: what is retried, how often, and how long to wait in between (never
+    past the deadline)."""
     method = method.upper()
     safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
 
@@ -337,7 +385,9 @@ def _retry_policy(config: HttpConfig, method: str, url: str,
     def wait(state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
         response = exc.response if isinstance(exc, _RetryableResponseError) else None
-        return config.backoff(state.attempt_number - 1, response)
+        return max(0.0, min(config.backoff(state.attempt_number - 1, response),
+                            deadline.remaining()))
+
 
     def log(state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
@@ -348,12 +398,23 @@ def _retry_policy(config: HttpConfig, method: str, url: str,
                      state.attempt_number, config.max_retries, delay)
 
     return {
-        "stop": tenacity.stop_after_attempt(config.max_retries + 1),
+        "stop": tenacity.stop_after_attempt(config.max_retries + 1) | _OutOfTime(deadline),
         "wait": wait,
         "retry": tenacity.retry_if_exception(retryable),
         "before_sleep": log,
         "reraise": True,
     }
+
+
+def _read_before(response: httpx.Response, deadline: _Deadline) -> None:
+    """Read a streamed body, giving up once the deadline has passed: each read is bounded by
+    the attempt's timeout, but a server trickling a byte at a time would pass every one."""
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if deadline.remaining() <= 0:
+            raise _DeadlineError(deadline.seconds)
+    response._content = bytes(body)  # what Response.read() keeps; .content reads it
 
 
 def _check(response: httpx.Response, secrets: Iterable[str]) -> httpx.Response:
@@ -371,6 +432,9 @@ def _final_error(exc: BaseException, method: str, url: str, attempts: int,
     """What the caller sees once retrying gave up on ``exc``."""
     if isinstance(exc, _RetryableResponseError):
         return error_for(exc.response, secrets)
+    if isinstance(exc, _DeadlineError):
+        return NetworkError(f"{method.upper()} {url} gave up at its {exc.seconds:g} s deadline "
+                            f"after {attempts} attempt(s)", url=url)
     if isinstance(exc, httpx.RequestError):
         detail = _redact(str(exc), secrets) or "no detail"
         return NetworkError(f"{method.upper()} {url} failed after {attempts} attempt(s): "
@@ -413,10 +477,11 @@ class _BaseHttpClient:
             "follow_redirects": False,
         }
 
-    def _attempts(self, method: str, path: str,
-                  idempotent: bool | None) -> tuple[str, dict[str, Any]]:
+    def _attempts(self, method: str, path: str, idempotent: bool | None
+                  ) -> tuple[str, _Deadline, dict[str, Any]]:
         url = self.url(path)
-        return url, _retry_policy(self.config, method, url, idempotent)
+        deadline = _Deadline(self.config.deadline)
+        return url, deadline, _retry_policy(self.config, method, url, idempotent, deadline)
 
     def _result(self, response: httpx.Response) -> HttpResult:
         return HttpResult(safe_url(response.request.url), response.content,
@@ -458,17 +523,23 @@ class HttpClient(_BaseHttpClient):
                 idempotent: bool | None = None) -> httpx.Response:
         """Send, retrying transient failures; ``idempotent`` overrides the method's default
         (e.g. a token exchange by POST is safe to repeat)."""
-        url, policy = self._attempts(method, path, idempotent)
+        url, deadline, policy = self._attempts(method, path, idempotent)
         retrying = tenacity.Retrying(sleep=time.sleep, **policy)
         try:
             for attempt in retrying:
                 with attempt:
-                    response = self._http.request(method, path.lstrip("/"), params=params,
-                                                  headers=headers, data=data)
+                    request = self._http.build_request(
+                        method, path.lstrip("/"), params=params, headers=headers, data=data,
+                        timeout=deadline.attempt_timeout(self.config))
+                    response = self._http.send(request, stream=True)
+                    try:
+                        _read_before(response, deadline)
+                    finally:
+                        response.close()
                     return _check(response, self._secrets)
-        except (httpx.RequestError, _RetryableResponseError) as exc:
+        except (httpx.RequestError, _RetryableResponseError, _DeadlineError) as exc:
             attempts = retrying.statistics.get("attempt_number", 1)
-            raise _final_error(exc, method, url, attempts, self._secrets) from exc
+            raise _final_error(exc, method, url, attempts, self._secrets) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     def close(self) -> None:
@@ -529,18 +600,23 @@ class AsyncHttpClient(_BaseHttpClient):
                       data: Mapping[str, str] | None = None,
                       idempotent: bool | None = None) -> httpx.Response:
         """See :meth:`HttpClient.request`."""
-        url, policy = self._attempts(method, path, idempotent)
+        url, deadline, policy = self._attempts(method, path, idempotent)
         retrying = tenacity.AsyncRetrying(sleep=asyncio.sleep, **policy)
         try:
             async for attempt in retrying:
                 with attempt:
-                    response = await self._http.request(method, path.lstrip("/"),
-                                                        params=params, headers=headers,
-                                                        data=data)
+                    timeout = deadline.attempt_timeout(self.config)
+                    try:
+                        # the whole attempt, a trickling body included, ends by the deadline
+                        response = await asyncio.wait_for(self._http.request(
+                            method, path.lstrip("/"), params=params, headers=headers,
+                            data=data, timeout=timeout), deadline.remaining())
+                    except asyncio.TimeoutError:
+                        raise _DeadlineError(deadline.seconds) from None
                     return _check(response, self._secrets)
-        except (httpx.RequestError, _RetryableResponseError) as exc:
+        except (httpx.RequestError, _RetryableResponseError, _DeadlineError) as exc:
             attempts = retrying.statistics.get("attempt_number", 1)
-            raise _final_error(exc, method, url, attempts, self._secrets) from exc
+            raise _final_error(exc, method, url, attempts, self._secrets) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def aclose(self) -> None:

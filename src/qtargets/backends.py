@@ -38,7 +38,7 @@ from ._exceptions import BackendInputError, BackendRunError
 from ._optional import require
 from .build import build_target
 from .devices import DeviceSpec, resolve
-from .live import StoreArg, When
+from .live import DEFAULT_TIMEOUT, StoreArg, When
 from .model import Calibration
 from .scoring import Score, score
 
@@ -285,6 +285,7 @@ def backend(
     *,
     live: bool | None = None,
     store: StoreArg = None,
+    timeout: float = DEFAULT_TIMEOUT,
     include_control_flow: bool = True,
     include_fractional_gates: bool = True,
     filter_faulty: bool = True,
@@ -294,12 +295,13 @@ def backend(
     ``"ibm_fez@2025-06-01"``), a calibration file, a Calibration, a Target or another backend
     (see :mod:`qtargets.devices`).
 
-    A name is resolved with ``at``, ``live`` and ``store``: live when the vendor's credentials
-    are configured, else the store or the bundled snapshot (``live=False`` never touches the
-    network). A qiskit ``Target`` is wrapped as it is (``calibration`` is then ``None``). The
-    flags are those of :func:`qtargets.build_target`.
+    A name is resolved with ``at``, ``live``, ``store`` and ``timeout`` (the deadline of a
+    live fetch, seconds): live when the vendor's credentials are configured, else the store or
+    the bundled snapshot (``live=False`` never touches the network). A qiskit ``Target`` is
+    wrapped as it is (``calibration`` is then ``None``). The flags are those of
+    :func:`qtargets.build_target`.
     """
-    device = resolve(source, at, live=live, store=store)
+    device = resolve(source, at, live=live, store=store, timeout=timeout)
     flags = {"include_control_flow": include_control_flow,
              "include_fractional_gates": include_fractional_gates,
              "filter_faulty": filter_faulty, "add_delay": add_delay}

@@ -44,7 +44,15 @@ from ._exceptions import BackendInputError
 from ._flow import run_sync
 from .build import build_target
 from .bundled import bundled_backends, load_calibration
-from .live import StoreArg, When, by_name, parse_when, split_time, store_in_use
+from .live import (
+    DEFAULT_TIMEOUT,
+    StoreArg,
+    When,
+    by_name,
+    parse_when,
+    split_time,
+    store_in_use,
+)
 from .model import Calibration
 
 __all__ = [
@@ -189,7 +197,7 @@ def _request(spec: str, at: datetime | None) -> tuple[str, datetime | None]:
 
 async def aresolve_all(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None, *,
                        live: bool | None = None, store: StoreArg = None,
-                       timeout: float = 30.0, retries: int = 3) -> list[Device]:
+                       timeout: float = DEFAULT_TIMEOUT, retries: int = 3) -> list[Device]:
     """Async :func:`resolve_all`."""
     items = as_list(specs)
     when = parse_when(at)
@@ -207,7 +215,7 @@ async def aresolve_all(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None
 
 def resolve_all(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None, *,
                 live: bool | None = None,
-                store: StoreArg = None, timeout: float = 30.0,
+                store: StoreArg = None, timeout: float = DEFAULT_TIMEOUT,
                 retries: int = 3) -> list[Device]:
     """Every one of ``specs`` (any form, see the module docs) as a :class:`Device`, in
     order; the names among them fetched concurrently with ``at``, ``live`` and ``store``."""
@@ -216,7 +224,8 @@ def resolve_all(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None, *,
 
 
 def resolve(spec: DeviceSpec, at: When = None, *, live: bool | None = None,
-            store: StoreArg = None, timeout: float = 30.0, retries: int = 3) -> Device:
+            store: StoreArg = None, timeout: float = DEFAULT_TIMEOUT,
+            retries: int = 3) -> Device:
     """One device, any form (see the module docs). ``at``, ``live`` and ``store`` apply to
     a name only: given with another form they are a :class:`~qtargets.BackendInputError`."""
     local = _local(spec)
@@ -246,7 +255,8 @@ def _key(spec: DeviceSpec, device: Device) -> str:
 
 async def acalibrations(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None, *,
                         live: bool | None = None, store: StoreArg = None,
-                        timeout: float = 30.0, retries: int = 3) -> dict[str, Calibration]:
+                        timeout: float = DEFAULT_TIMEOUT,
+                        retries: int = 3) -> dict[str, Calibration]:
     """Async :func:`calibrations`: every name fetched concurrently, in this event loop."""
     unique = list({_dedupe_key(s): s for s in as_list(specs)}.values())
     devices = await aresolve_all(unique, at, live=live, store=store, timeout=timeout,
@@ -260,7 +270,7 @@ def _dedupe_key(spec: DeviceSpec) -> Any:
 
 
 def calibrations(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None, *,
-                 live: bool | None = None, store: StoreArg = None, timeout: float = 30.0,
+                 live: bool | None = None, store: StoreArg = None, timeout: float = DEFAULT_TIMEOUT,
                  retries: int = 3) -> dict[str, Calibration]:
     """The calibrations of several devices (or one: a string is one name), the names among
     them fetched concurrently.
@@ -273,7 +283,7 @@ def calibrations(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None, *,
 
 
 def calibration(spec: DeviceSpec, at: When = None, *, live: bool | None = None,
-                store: StoreArg = None, timeout: float = 30.0,
+                store: StoreArg = None, timeout: float = DEFAULT_TIMEOUT,
                 retries: int = 3) -> Calibration:
     """The neutral calibration of a device: newest, or in force at ``at`` (module docs)."""
     return resolve(spec, at, live=live, store=store, timeout=timeout,
@@ -281,7 +291,7 @@ def calibration(spec: DeviceSpec, at: When = None, *, live: bool | None = None,
 
 
 def target(spec: DeviceSpec, at: When = None, *, live: bool | None = None,
-           store: StoreArg = None, timeout: float = 30.0, retries: int = 3,
+           store: StoreArg = None, timeout: float = DEFAULT_TIMEOUT, retries: int = 3,
            include_control_flow: bool = True, include_fractional_gates: bool = True,
            filter_faulty: bool = True, add_delay: bool = True) -> Target:
     """The qiskit ``Target`` of a device: newest calibration, or the one in force at ``at``.
@@ -297,7 +307,7 @@ def target(spec: DeviceSpec, at: When = None, *, live: bool | None = None,
 
 def targets(specs: Iterable[DeviceSpec] | DeviceSpec, at: When = None, *,
             live: bool | None = None,
-            store: StoreArg = None, timeout: float = 30.0, retries: int = 3,
+            store: StoreArg = None, timeout: float = DEFAULT_TIMEOUT, retries: int = 3,
             include_control_flow: bool = True, include_fractional_gates: bool = True,
             filter_faulty: bool = True, add_delay: bool = True) -> dict[str, Target]:
     """:func:`target` for several devices, fetched concurrently (keys as

@@ -17,15 +17,24 @@ a :class:`~qtargets.QTargetsWarning` naming the snapshot's age. ``at`` is never 
 result is the calibration in force at that instant (naive datetimes and bare dates are UTC;
 ``"2025-06-01"`` means midnight UTC at the start of that day). A name no vendor serves is
 still found in the store or the bundled data.
+
+``timeout`` is the deadline of the whole call, in seconds (default :data:`DEFAULT_TIMEOUT`):
+however the API misbehaves (no answer, a body trickling in, retries), every name is done by
+then, with its calibration, its fallback and a warning, or a
+:class:`~qtargets.NetworkError` that says the deadline passed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from datetime import date, datetime, timezone
+from typing import TypeVar
 
 from . import vendors
 from ._exceptions import (
@@ -63,6 +72,12 @@ __all__ = [
 ]
 
 logger = logging.getLogger("qtargets.live")
+
+_T = TypeVar("_T")
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds a live call may take in all, retries included (the ``timeout`` argument, and the
+commands' ``--timeout``)."""
 
 StoreArg = CalibrationStore | str | os.PathLike[str] | bool | None
 """``None``/``True``: the default store; a path: that file; ``False``: no store at all."""
@@ -131,19 +146,25 @@ def _age(taken_at: datetime | None) -> str:
 
 def _offline(name: str, at: datetime | None, store: CalibrationStore | None) -> Calibration:
     """The newest calibration of ``name`` at ``at`` among the store and the bundled data."""
-    found: list[Calibration] = []
+    return _offline_from(name, at, store)[0]
+
+
+def _offline_from(name: str, at: datetime | None, store: CalibrationStore | None
+                  ) -> tuple[Calibration, str]:
+    """:func:`_offline`, and where it came from: ``"stored"`` or ``"bundled"``."""
+    found: list[tuple[Calibration, str]] = []
     if store is not None:
         try:
             snap = store.at(name, at) if at is not None else store.latest(name)
             if snap is not None:
-                found.append(store.load(snap))
+                found.append((store.load(snap), "stored"))
         except StoreError as exc:
             logger.warning("calibration store unusable, ignoring it: %s", exc)
     bundled_note = f"none bundled (bundled: {', '.join(bundled_backends())})"
     if name in bundled_backends():
         bundled = load_calibration(name)
         if at is None or (bundled.taken_at is not None and bundled.taken_at <= at):
-            found.append(bundled)
+            found.append((bundled, "bundled"))
         elif bundled.taken_at is None:
             bundled_note = "the bundled one has no date, so it cannot be placed in time"
         else:
@@ -154,7 +175,7 @@ def _offline(name: str, at: datetime | None, store: CalibrationStore | None) -> 
             f"no calibration of {name!r}{when} offline: none stored, {bundled_note}; "
             f"configure credentials to fetch it live")
     epoch = datetime.min.replace(tzinfo=timezone.utc)
-    return max(found, key=lambda c: c.taken_at or epoch)
+    return max(found, key=lambda pair: pair[0].taken_at or epoch)
 
 
 def _offline_or_unknown(name: str, store: CalibrationStore | None) -> None:
@@ -181,12 +202,17 @@ def is_outage(exc: BaseException) -> bool:
 
 
 class _Sources:
-    """The vendors' sources of one batch, opened on first use and closed together."""
+    """The vendors' sources of one batch, opened on first use and closed together, and the
+    batch's deadline: ``timeout`` seconds from its start for everything in it."""
 
     def __init__(self, stack: AsyncExitStack, timeout: float, retries: int):
+        if not 0 < timeout < math.inf:
+            raise QTargetsError(f"timeout must be a positive number of seconds, got "
+                                f"{timeout!r}")
         self._stack = stack
         self._timeout = timeout
         self._retries = retries
+        self._ends = time.monotonic() + timeout
         self._open: dict[str, Source] = {}
 
     async def of(self, vendor: Vendor) -> Source:
@@ -194,6 +220,14 @@ class _Sources:
             source = vendor.open(timeout=self._timeout, retries=self._retries)
             self._open[vendor.name] = await self._stack.enter_async_context(source)
         return self._open[vendor.name]
+
+    async def within(self, work: Awaitable[_T], what: str) -> _T:
+        """``work``, or a :class:`~qtargets.NetworkError` once the batch's deadline passes."""
+        try:
+            return await asyncio.wait_for(work, max(0.0, self._ends - time.monotonic()))
+        except asyncio.TimeoutError:
+            raise NetworkError(f"{what}: no complete answer within the {self._timeout:g} s "
+                               f"deadline (timeout=, or --timeout)") from None
 
 
 def _is_live(vendor: Vendor | None, live: bool | None) -> bool:
@@ -210,16 +244,18 @@ async def _fetch_one(name: str, at: datetime | None, live: bool | None,
     if vendor is None:
         vendor = vendors.vendor_of(name)  # raises, saying how names look
     try:
-        fetched = await (await sources.of(vendor)).fetch(name, at, store)
+        source = await sources.of(vendor)
+        fetched = await sources.within(source.fetch(name, at, store),
+                                       f"{vendor.label} ({name})")
     except QTargetsError as exc:
         if live or not is_outage(exc):
             raise
         try:
-            fallback = _offline(name, at, store)
+            fallback, where = _offline_from(name, at, store)
         except UnknownBackendError:
             raise exc from None
-        warn(f"{vendor.label} unreachable ({type(exc).__name__}: {exc}); using the "
-             f"stored calibration of {name} taken {_taken(fallback)}, {_age(fallback.taken_at)}")
+        warn(f"{vendor.label} unreachable ({type(exc).__name__}: {exc}); using the {where} "
+             f"calibration of {name} taken {_taken(fallback)}, {_age(fallback.taken_at)}")
         return fallback
     return fetched.calibration
 
@@ -231,7 +267,7 @@ def _taken(calibration: Calibration) -> str:
 
 async def by_name(requests: Sequence[tuple[str, datetime | None]], *,
                   live: bool | None = None, store: CalibrationStore | None = None,
-                  timeout: float = 30.0, retries: int = 3) -> list[Calibration]:
+                  timeout: float = DEFAULT_TIMEOUT, retries: int = 3) -> list[Calibration]:
     """The calibration of each ``(name, at)``, all fetched concurrently in this event loop;
     the first error no fallback covers is raised, and the other fetches are cancelled."""
     for name, _ in requests:  # fail fast on a name nothing serves, before any request
@@ -280,7 +316,7 @@ def store_in_use(store: StoreArg, *, required: bool = False
 
 
 def fetch(names: Iterable[str], at: When = None, *, store: StoreArg = None,
-          timeout: float = 30.0, retries: int = 3) -> dict[str, Fetched]:
+          timeout: float = DEFAULT_TIMEOUT, retries: int = 3) -> dict[str, Fetched]:
     """Fetch live (no fallback) into the store; what each fetch found, by name as given.
 
     Each of ``names`` is a backend name, or ``NAME@TIME`` for the calibration in force then
@@ -300,7 +336,8 @@ def fetch(names: Iterable[str], at: When = None, *, store: StoreArg = None,
             async def one(spec: str) -> Fetched:
                 name, moment = requests[spec]
                 source = await sources.of(owners[spec])
-                return await source.fetch(name, moment or when, opened)
+                return await sources.within(source.fetch(name, moment or when, opened),
+                                            f"{owners[spec].label} ({name})")
 
             return await gather_all([one(spec) for spec in unique])
 
@@ -308,12 +345,15 @@ def fetch(names: Iterable[str], at: When = None, *, store: StoreArg = None,
         return dict(zip(unique, run_sync(main(opened)), strict=True))
 
 
+HISTORY_TIMEOUT = 300.0
+"""A history download walks many calibrations: its deadline, in all, is longer."""
+
 Progress = Callable[[float, int], None]
 """``progress(fraction of the time range covered, calibrations found so far)``."""
 
 
 def history(name: str, since: When, until: When = None, *, store: StoreArg = None,
-            progress: Progress | None = None, timeout: float = 30.0,
+            progress: Progress | None = None, timeout: float = HISTORY_TIMEOUT,
             retries: int = 3) -> list[Snapshot]:
     """Download every calibration of ``name`` taken in ``[since, until]`` into the store.
 
@@ -332,8 +372,11 @@ def history(name: str, since: When, until: When = None, *, store: StoreArg = Non
             progress(min(1.0, (end - max(oldest, start)).total_seconds() / span), count)
 
     async def main(opened: CalibrationStore) -> None:
-        async with vendor.open(timeout=timeout, retries=retries) as source:
-            await source.history(name, start, end, opened, report)
+        async with AsyncExitStack() as stack:
+            sources = _Sources(stack, timeout, retries)
+            source = await sources.of(vendor)
+            await sources.within(source.history(name, start, end, opened, report),
+                                 f"{vendor.label} ({name} history)")
 
     with store_in_use(store, required=True) as opened:
         if opened is None:
@@ -343,10 +386,15 @@ def history(name: str, since: When, until: When = None, *, store: StoreArg = Non
         return opened.history(name, start, end)
 
 
-def devices(*, store: StoreArg = None, timeout: float = 30.0,
-            retries: int = 3) -> list[ListedDevice]:
+def devices(*, store: StoreArg = None, timeout: float = DEFAULT_TIMEOUT, retries: int = 3,
+            unreached: list[tuple[Vendor, QTargetsError]] | None = None) -> list[ListedDevice]:
     """The devices of every configured vendor (see :func:`configured_vendors`), listed
-    concurrently."""
+    concurrently within ``timeout``.
+
+    A vendor that cannot be listed (no network, the deadline, wrong credentials) raises its
+    error; with ``unreached`` (a list), it is appended there as ``(vendor, error)`` instead and
+    the others are listed all the same: what ``qtargets list`` and ranking do.
+    """
     configured = configured_vendors()
 
     async def main(opened: CalibrationStore | None) -> list[list[ListedDevice]]:
@@ -354,7 +402,15 @@ def devices(*, store: StoreArg = None, timeout: float = 30.0,
             sources = _Sources(stack, timeout, retries)
 
             async def of(vendor: Vendor) -> list[ListedDevice]:
-                return await (await sources.of(vendor)).devices(opened)
+                try:
+                    source = await sources.of(vendor)
+                    return await sources.within(source.devices(opened),
+                                                f"{vendor.label} devices")
+                except QTargetsError as exc:
+                    if unreached is None:
+                        raise
+                    unreached.append((vendor, exc))
+                    return []
 
             return await gather_all([of(vendor) for vendor in configured])
 

@@ -45,16 +45,16 @@ from .bundled import bundled_backends
 from .circuits import load_circuit
 from .devices import Device, DeviceSpec, as_list, resolve_all
 from .live import (
+    DEFAULT_TIMEOUT,
     StoreArg,
     configured_vendors,
     credentials_hint,
     devices,
-    is_outage,
     store_in_use,
 )
 from .methods import METHODS
 from .store import CalibrationStore
-from .vendors import ListedDevice
+from .vendors import ListedDevice, Vendor
 
 __all__ = [
     "Progress",
@@ -117,7 +117,7 @@ def rank(
     live: bool | None = None,
     store: StoreArg = None,
     progress: Progress | None = None,
-    timeout: float = 30.0,
+    timeout: float = DEFAULT_TIMEOUT,
     retries: int = 3,
 ) -> list[Ranking]:
     """Rank ``devices`` for ``circuit`` by ``esp_idle``, best first (module docs).
@@ -143,9 +143,10 @@ def rank(
 
     with store_in_use(store) as opened:
         usable: StoreArg = opened if opened is not None else False
-        specs, queues, fetch_live = _candidates(devices, live, opened, timeout, retries)
-        resolved = resolve_all(specs, live=fetch_live, store=usable, timeout=timeout,
-                               retries=retries) if specs else []
+        asked, offline, queues = _candidates(devices, live, opened, timeout, retries)
+        resolved = resolve_all(asked, live=live, store=usable, timeout=timeout,
+                               retries=retries) if asked else []
+        resolved += resolve_all(offline, live=False, store=usable) if offline else []
     by_name: dict[str, Device] = {}
     for device in resolved:
         by_name.setdefault(device.name, device)  # the first given of a name
@@ -198,12 +199,13 @@ def _candidates(
     store: CalibrationStore | None,
     timeout: float,
     retries: int,
-) -> tuple[list[DeviceSpec], dict[str, str], bool | None]:
-    """(devices to resolve, queue by name, ``live`` for the names among them)."""
+) -> tuple[list[DeviceSpec], list[DeviceSpec], dict[str, str]]:
+    """(devices to resolve with ``live``, names to resolve offline, queue by name)."""
     usable: StoreArg = store if store is not None else False
 
-    def listing() -> list[ListedDevice]:
-        return devices(store=usable, timeout=timeout, retries=retries)
+    def listing(unreached: list[tuple[Vendor, QTargetsError]] | None = None
+                ) -> list[ListedDevice]:
+        return devices(store=usable, timeout=timeout, retries=retries, unreached=unreached)
 
     if requested is not None:
         items = as_list(requested)
@@ -214,32 +216,32 @@ def _candidates(
                 queues = {d.name: _queue(d) for d in listing()}
             except QTargetsError as exc:  # the fetch that follows reports what matters
                 logger.debug("no queue figures: %s", exc)
-        return items, queues, live
+        return items, [], queues
 
     live_vendors = configured_vendors() if live is not False else []
     if live is True and not live_vendors:
         raise RankError("live=True ranks the live devices of the vendors with credentials, and "
                         f"none are configured ({credentials_hint()})")
     listed: list[ListedDevice] = []
-    fetch_live = live
     if live_vendors:
-        try:
-            listed = listing()
-        except QTargetsError as exc:
-            if live is not None or not is_outage(exc):
-                raise
-            warn(f"cannot list the live devices ({type(exc).__name__}: {exc}); ranking the "
-                 f"stored and bundled calibrations instead")
-            live_vendors, fetch_live = [], False
+        unreached: list[tuple[Vendor, QTargetsError]] = []
+        listed = listing(unreached)
+        for vendor, error in unreached:
+            if live is True:
+                raise error
+            warn(f"cannot list the live devices of {vendor.label} ({type(error).__name__}: "
+                 f"{error}); ranking its stored and bundled calibrations instead")
+            live_vendors.remove(vendor)
     # a vendor with credentials is asked which devices take jobs today: its bundled and stored
     # snapshots may be of devices since retired
     taking_jobs = [d for d in listed if d.taking_jobs]
-    names = [d.name for d in taking_jobs]
+    asked: list[DeviceSpec] = list(dict.fromkeys(d.name for d in taking_jobs))
+    offline: list[DeviceSpec] = []
     if live is not True:
-        offline = [*bundled_backends(), *_stored_names(store)]
-        names += [n for n in offline if vendors.owner_of(n) not in live_vendors]
-    specs: list[DeviceSpec] = list(dict.fromkeys(names))
-    return specs, {d.name: d.queue for d in taking_jobs}, fetch_live
+        known = [*bundled_backends(), *_stored_names(store)]
+        offline = [n for n in dict.fromkeys(known)
+                   if vendors.owner_of(n) not in live_vendors and n not in asked]
+    return asked, offline, {d.name: d.queue for d in taking_jobs}
 
 
 def _queue(device: ListedDevice) -> str:

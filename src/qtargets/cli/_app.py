@@ -3,6 +3,7 @@ line, the options several commands take, comma-separated lists."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -14,8 +15,10 @@ from rich.text import Text
 from .._exceptions import CalibrationError, QTargetsError
 from .._version import __version__
 from ..devices import Device, DeviceSpec, resolve_all
+from ..live import DEFAULT_TIMEOUT
 
-__all__ = ["EXIT_USAGE", "Offline", "app", "comma_list", "device", "main", "user_errors"]
+__all__ = ["EXIT_USAGE", "Offline", "Timeout", "app", "comma_list", "device", "main",
+           "user_errors"]
 
 EXIT_USAGE = 2
 """Exit code for input the user got wrong (the same code the argument parser uses)."""
@@ -34,6 +37,19 @@ DEVICE_FORMS = ("NAME (bundled, stored or live), NAME@TIME (ISO 8601, UTC) or a 
 
 Offline = Annotated[bool, typer.Option(
     "--offline", help="Stored and bundled calibrations only; no network.")]
+
+
+def positive_seconds(value: float) -> float:
+    """A typer callback: a positive, finite number of seconds, or a usage error."""
+    if not 0 < value < math.inf:
+        raise typer.BadParameter(f"expected a positive number of seconds, got {value!r}")
+    return value
+
+
+Timeout = Annotated[float, typer.Option(
+    "--timeout", callback=positive_seconds, metavar="SECONDS",
+    help="Deadline of the live part in all, retries included; then stored or bundled data "
+         "with a warning, or an error.")]
 
 
 def main() -> None:
@@ -75,9 +91,10 @@ def user_errors(source: str | None = None) -> Iterator[None]:
         raise typer.Exit(EXIT_USAGE) from None
 
 
-def device(spec: DeviceSpec, offline: bool = False) -> Device:
+def device(spec: DeviceSpec, offline: bool = False,
+           timeout: float = DEFAULT_TIMEOUT) -> Device:
     """The device a command's argument names, in any form qtargets.devices accepts."""
-    (found,) = resolve_all([spec], live=False if offline else None)
+    (found,) = resolve_all([spec], live=False if offline else None, timeout=timeout)
     return found
 
 

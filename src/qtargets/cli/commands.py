@@ -21,12 +21,23 @@ from ..circuits import load_circuit
 from ..devices import resolve_all
 from ..diff import DEFAULT_REL_TOL, diff_calibrations
 from ..errormap import plot_error_map
+from ..live import DEFAULT_TIMEOUT, HISTORY_TIMEOUT
 from ..methods import METHODS
 from ..ranking import rank
 from ..summary import DEFAULT_TOP, summarize
 from ..sweeps import sweep
+from ..vendors import Vendor
 from . import render
-from ._app import DEVICE_FORMS, Offline, app, comma_list, device, user_errors
+from ._app import (
+    DEVICE_FORMS,
+    Offline,
+    Timeout,
+    app,
+    comma_list,
+    device,
+    positive_seconds,
+    user_errors,
+)
 
 __all__ = ["diff_command", "fetch_command", "history_command", "list_command", "map_command",
            "rank_command", "show_command", "sweep_command"]
@@ -37,15 +48,22 @@ def list_command(
     offline: Annotated[
         bool, typer.Option("--offline", help="Only the bundled calibrations; no network."),
     ] = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """List devices: live ones of every configured vendor, then the bundled calibrations."""
     console = Console()
     if not offline and live.configured_vendors():
+        unreached: list[tuple[Vendor, QTargetsError]] = []
         with user_errors():
-            found = live.devices()
-        console.print(render.listed_table(found))
-        console.print("[dim]Last calibration: the vendor's figure, else the newest stored "
-                      "(qtargets fetch NAME)[/dim]\n")
+            found = live.devices(timeout=timeout, unreached=unreached)
+        if found:
+            console.print(render.listed_table(found))
+            console.print("[dim]Last calibration: the vendor's figure, else the newest stored "
+                          "(qtargets fetch NAME)[/dim]")
+        for vendor, error in unreached:
+            render.problem(f"{vendor.label}: devices not listed ({type(error).__name__}: "
+                           f"{error})")
+        console.print()
     with user_errors():
         bundled = [(name, load_calibration(name)) for name in bundled_backends()]
     console.print(render.bundled_table(bundled))
@@ -60,6 +78,7 @@ def fetch_command(
     names: Annotated[list[str], typer.Argument(
         metavar="NAME...", help="Backends, e.g. ibm_fez qpu.aria-1, or NAME@TIME for the "
                                 "calibration in force then.")],
+    timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """Fetch calibrations live and keep them in the local store."""
     with user_errors():
@@ -67,7 +86,7 @@ def fetch_command(
             if Path(name).suffix == ".json" or Path(name).is_file():
                 raise QTargetsError(f"{name!r} is a calibration file; fetch downloads from "
                                     "a vendor's API: give a device name or NAME@TIME")
-        found = live.fetch(names)
+        found = live.fetch(names, timeout=timeout)
     Console().print(render.fetched_table(found))
 
 
@@ -78,6 +97,9 @@ def history_command(
     until: Annotated[
         str | None, typer.Option("--until", help="ISO date or date-time (UTC); default now."),
     ] = None,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", callback=positive_seconds, metavar="SECONDS",
+        help="Deadline of the whole download, retries included.")] = HISTORY_TIMEOUT,
 ) -> None:
     """Download every calibration of a backend in a time range into the store, and list it."""
     with user_errors(), Progress(
@@ -86,7 +108,7 @@ def history_command(
             transient=True) as bar:
         task = bar.add_task(f"downloading {name}", total=1.0, found=0)
         snapshots = live.history(
-            name, since, until,
+            name, since, until, timeout=timeout,
             progress=lambda done, count: bar.update(task, completed=done,
                                                     found=count or None))
     Console().print(render.history_table(name, snapshots))
@@ -102,11 +124,13 @@ def diff_command(
     top: Annotated[int, typer.Option("--top", min=0, help="Rows per table.")
                    ] = render.DIFF_TOP,
     offline: Offline = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
 ) -> None:
     """What changed between two calibrations: qubits and edges that got worse or better."""
     with user_errors():
-        before, after = resolve_all([old, new], live=False if offline else None)
+        before, after = resolve_all([old, new], live=False if offline else None,
+                                    timeout=timeout)
         result = diff_calibrations(before.require_calibration("diff"),
                                    after.require_calibration("diff"), rel_tol=tol)
     if as_json:
@@ -127,10 +151,11 @@ def show_command(
         int, typer.Option("--top", min=0, help="How many best qubits and edges to list."),
     ] = DEFAULT_TOP,
     offline: Offline = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """Summarise one calibration: operations, qubits, faulty elements, best qubits and edges."""
     with user_errors(source=backend):
-        cal = device(backend, offline).require_calibration("show")
+        cal = device(backend, offline, timeout).require_calibration("show")
     summary = summarize(cal, top=top)
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2, allow_nan=False))
@@ -153,10 +178,11 @@ def map_command(
     dpi: Annotated[float, typer.Option("--dpi", min=10.0, help="Pixels per inch (the image "
                                                              "is 10x10 inches).")] = 100.0,
     offline: Offline = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """Draw the error map: qubits coloured by readout error, edges by two-qubit gate error."""
     with user_errors(source=name):
-        found = device(name, offline)
+        found = device(name, offline, timeout)
         path = out if out is not None else Path(f"{found.name}-error-map.png")
         path.parent.mkdir(parents=True, exist_ok=True)
         plot_error_map(found.calibration or found.target(), path, dpi=dpi)
@@ -189,6 +215,7 @@ def rank_command(
                                        help="Optimization level.")] = 3,
     seed: Annotated[int, typer.Option("--seed", help="Transpiler seed.")] = 1,
     offline: Offline = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
 ) -> None:
     """Rank devices for a circuit: transpile it for each, best estimated success first."""
@@ -208,7 +235,7 @@ def rank_command(
 
         rows = rank(circuit, names or None, method=method,
                     optimization_level=level, seed=seed, live=False if offline else None,
-                    progress=report)
+                    timeout=timeout, progress=report)
     if as_json:
         ranked = render.ranks(rows)
         typer.echo(json.dumps([{"rank": r, **row.to_dict()} for r, row in zip(
@@ -242,6 +269,7 @@ def sweep_command(
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Also draw esp_idle per circuit and method to this image.")] = None,
     offline: Offline = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """Transpile and score every circuit x device x method x seed; write one CSV row each."""
     with user_errors():
@@ -254,7 +282,8 @@ def sweep_command(
         except ValueError:
             raise QTargetsError(f"--seeds: expected comma-separated integers, got "
                                 f"{seeds!r}") from None
-        found = resolve_all(comma_list(backends), live=False if offline else None)
+        found = resolve_all(comma_list(backends), live=False if offline else None,
+                            timeout=timeout)
         with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                       TimeElapsedColumn(), console=Console(stderr=True),
                       transient=True) as bar:

@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 from rich import box
-from rich.console import Group
+from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -32,6 +32,7 @@ __all__ = [
     "house_table",
     "listed_table",
     "probability",
+    "problem",
     "ranking_table",
     "ranks",
     "show_sections",
@@ -45,6 +46,11 @@ def house_table(title: str) -> Table:
     """The house style: left-aligned title, one rule under the header, tight columns."""
     return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
                  collapse_padding=True, pad_edge=False, show_edge=False)
+
+
+def problem(text: str) -> None:
+    """One yellow line on stderr: something the command could not do, and went on without."""
+    Console(stderr=True).print(Text(text, style="yellow"), soft_wrap=True)
 
 
 # -- list, fetch, history -------------------------------------------------------------------

@@ -77,16 +77,17 @@ class _IBMBase:
     def __init__(self, api_key: str | None = None, instance: str | None = None, *,
                  region: str | None = None, api_url: str | None = None,
                  iam_url: str | None = None, account: str | None = None,
-                 account_file: str | None = None, timeout: float = 30.0, retries: int = 3,
-                 backoff_base: float = 0.5, backoff_max: float = 8.0,
-                 retry_after_max: float = 30.0,
+                 account_file: str | None = None, timeout: float = 30.0,
+                 deadline: float = 45.0, retries: int = 3, backoff_base: float = 0.5,
+                 backoff_max: float = 8.0, retry_after_max: float = 30.0,
                  transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
                  ) -> None:
         self.account: IBMAccount = resolve_account(
             api_key, instance, region=region, api_url=api_url, iam_url=iam_url,
             account=account, account_file=account_file)
         options: dict[str, Any] = {
-            "timeout": timeout, "max_retries": retries, "backoff_base": backoff_base,
+            "timeout": timeout, "deadline": deadline, "max_retries": retries,
+            "backoff_base": backoff_base,
             "backoff_max": backoff_max, "retry_after_max": retry_after_max}
         self.config = HttpConfig(base_url=self.account.api_url, **options)
         self.iam_config = HttpConfig(base_url=self.account.iam_url, **options)
@@ -162,8 +163,10 @@ class IBMClient(_IBMBase, ApiClient):
     Credentials and URLs: see :func:`qtargets.ibm.account.resolve_account` (arguments,
     ``QISKIT_IBM_TOKEN``/``IBM_CLOUD_API_KEY`` + ``QISKIT_IBM_INSTANCE``, or
     ``~/.qiskit/qiskit-ibm.json``; ``QTARGETS_IBM_API_URL``, ``QTARGETS_IBM_IAM_URL``).
-    ``timeout`` is per request, in seconds; ``retries`` the extra attempts on transient
-    failures. ``transport`` is for tests (``httpx.MockTransport``), used for IAM too.
+    ``timeout`` bounds each attempt's connect and reads, ``deadline`` each call as a whole
+    (retries and slow bodies included), in seconds; ``retries`` the extra attempts on
+    transient failures. ``transport`` is for tests (``httpx.MockTransport``), used for IAM
+    too.
     """
 
     def _connect(self, transport: Any) -> None:  # an httpx transport of this client's kind

@@ -168,7 +168,8 @@ class _IonQBase:
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None, *,
                  api_version: ApiVersion | None = None, timeout: float = 30.0,
-                 retries: int = 3, backoff_base: float = 0.5, backoff_max: float = 8.0,
+                 deadline: float = 45.0, retries: int = 3, backoff_base: float = 0.5,
+                 backoff_max: float = 8.0,
                  retry_after_max: float = 30.0,
                  transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
                  ) -> None:
@@ -180,7 +181,7 @@ class _IonQBase:
         default = f"{API_ROOT}/{api_version}" if api_version is not None else DEFAULT_BASE_URL
         self.config = HttpConfig(
             base_url=base_url or os.environ.get(BASE_URL_ENV) or default,
-            timeout=timeout, max_retries=retries, backoff_base=backoff_base,
+            timeout=timeout, deadline=deadline, max_retries=retries, backoff_base=backoff_base,
             backoff_max=backoff_max, retry_after_max=retry_after_max)
         self.api_version = _api_version(self.config.base_url, api_version)
         self._auth = ApiKeyAuth(key, "apiKey")
@@ -355,8 +356,9 @@ class IonQClient(_IonQBase, ApiClient):
     ``https://api.ionq.co/v0.3`` (``.../v0.4`` with ``api_version="v0.4"``). The API version
     is the base URL's last path segment; ``api_version`` names it for a URL that does not end
     in one, and must agree with one that does (else ``ValueError``, before any request).
-    ``timeout`` is per request, in seconds; ``retries`` is the number of extra attempts on
-    transient failures. ``transport`` is for tests (``httpx.MockTransport``).
+    ``timeout`` bounds each attempt's connect and reads, ``deadline`` each call as a whole
+    (retries and slow bodies included), in seconds; ``retries`` is the number of extra
+    attempts on transient failures. ``transport`` is for tests (``httpx.MockTransport``).
     """
 
     def _connect(self, transport: Any) -> None:  # an httpx transport of this client's kind
