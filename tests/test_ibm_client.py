@@ -473,3 +473,27 @@ def test_a_broken_account_file_is_an_authentication_error(tmp_path: Path) -> Non
     path.write_text("{not json")
     with pytest.raises(AuthenticationError, match="not valid JSON"):
         resolve_account(account_file=str(path))
+
+
+def test_the_key_is_exchanged_once_for_many_threads_each_with_its_own_event_loop(
+        server: FakeVendorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # qtargets.target() in ten threads at once: ten event loops, one token exchange
+    for name, value in server.client_environment().items():
+        monkeypatch.setenv(name, value)
+    before = count(server, TOKEN)
+    server.inject(TOKEN, Fault.latency(0.3))  # every thread arrives during the exchange
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            assert qtargets.target("ibm_fez", store=False).num_qubits == 156
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert errors == []
+    assert count(server, TOKEN) - before == 1

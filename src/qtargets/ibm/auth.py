@@ -2,7 +2,7 @@
 
 Tokens are cached per process (keyed by IAM URL and a hash of the key, never the key itself),
 so every client and every ``qtargets.target`` call in a process shares one token. Concurrent
-callers (threads, or coroutines of one event loop) wait for a single exchange. A token is
+callers (threads, coroutines, in one event loop or several) wait for a single exchange. A token is
 refreshed when less than a tenth of its life (at most five minutes) is left, and exchanged
 again at once if the API answers 401 to it (revoked early).
 
@@ -16,12 +16,14 @@ import hashlib
 import threading
 import time
 from collections.abc import AsyncGenerator, Generator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from .._exceptions import ApiError, AuthenticationError
+from .._exceptions import ApiError, AuthenticationError, NetworkError
 from .._http import AsyncHttpClient, HttpClient, HttpConfig, decode_json
 
 __all__ = ["IAM_GRANT_TYPE", "IAMAuth", "clear_token_cache"]
@@ -38,22 +40,51 @@ class _Token:
 
 
 class _TokenCache:
-    """Process-wide tokens by (IAM URL, key hash), with one lock per entry."""
+    """Process-wide tokens by (IAM URL, key hash), and the exchange in flight for each.
+
+    One exchange serves every caller that needs a token while it runs, whatever thread or
+    event loop it is in: the first caller performs it, the others wait for its result (a
+    ``concurrent.futures.Future``, which a thread can wait on and an event loop can await).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str], _Token] = {}
-        self._thread_locks: dict[tuple[str, str], threading.Lock] = {}
-        self._loop_locks: dict[tuple[int, tuple[str, str]], asyncio.Lock] = {}
+        self._exchanges: dict[tuple[str, str], Future[_Token]] = {}
 
     def get(self, slot: tuple[str, str]) -> _Token | None:
         with self._lock:
             token = self._tokens.get(slot)
         return token if token is not None and time.time() < token.refresh_at else None
 
-    def put(self, slot: tuple[str, str], token: _Token) -> None:
+    def claim(self, slot: tuple[str, str]) -> tuple[Future[_Token], bool]:
+        """The exchange to wait for, and whether this caller must perform it."""
         with self._lock:
-            self._tokens[slot] = token
+            token = self._tokens.get(slot)
+            if token is not None and time.time() < token.refresh_at:
+                done: Future[_Token] = Future()
+                done.set_result(token)
+                return done, False
+            running = self._exchanges.get(slot)
+            if running is not None:
+                return running, False
+            mine: Future[_Token] = Future()
+            self._exchanges[slot] = mine
+            return mine, True
+
+    def settle(self, slot: tuple[str, str], exchange: Future[_Token],
+               token: _Token | None = None, error: BaseException | None = None) -> None:
+        """End the exchange this caller performed: every waiter gets ``token`` or ``error``."""
+        with self._lock:
+            if token is not None:
+                self._tokens[slot] = token
+            if self._exchanges.get(slot) is exchange:
+                del self._exchanges[slot]
+        if token is not None:
+            exchange.set_result(token)
+        else:
+            exchange.set_exception(error or ApiError("the IBM Cloud IAM exchange ended "
+                                                     "without a token"))
 
     def drop(self, slot: tuple[str, str], value: str) -> None:
         """Forget ``value`` (rejected by the API), unless another caller already replaced it."""
@@ -62,23 +93,20 @@ class _TokenCache:
             if token is not None and token.value == value:
                 del self._tokens[slot]
 
-    def thread_lock(self, slot: tuple[str, str]) -> threading.Lock:
-        with self._lock:
-            return self._thread_locks.setdefault(slot, threading.Lock())
-
-    def loop_lock(self, slot: tuple[str, str]) -> asyncio.Lock:
-        loop_id = id(asyncio.get_running_loop())
-        with self._lock:
-            # A lock per event loop: asyncio locks can't be shared across loops.
-            return self._loop_locks.setdefault((loop_id, slot), asyncio.Lock())
-
     def clear(self) -> None:
         with self._lock:
             self._tokens.clear()
-            self._loop_locks.clear()
 
 
 _CACHE = _TokenCache()
+
+
+def _for_waiters(exc: BaseException) -> BaseException:
+    """What callers waiting on a failed exchange get: its error, or (if the exchange was
+    cancelled, which says nothing about theirs) a NetworkError they can act on."""
+    if isinstance(exc, Exception):
+        return exc
+    return NetworkError("the IBM Cloud IAM token exchange this call waited for was cancelled")
 
 
 def clear_token_cache() -> None:
@@ -147,29 +175,35 @@ class IAMAuth(httpx.Auth):
         return exc
 
     def _exchange(self) -> _Token:
-        with _CACHE.thread_lock(self._slot):
-            cached = _CACHE.get(self._slot)  # someone else may have just exchanged
-            if cached is not None:
-                self._issued.add(cached.value)
-                return cached
+        exchange, mine = _CACHE.claim(self._slot)
+        if not mine:
+            try:
+                return self._seen(exchange.result(timeout=self._config.deadline))
+            except FutureTimeout:
+                raise NetworkError(f"the IBM Cloud IAM token exchange this call waited for "
+                                   f"took longer than {self._config.deadline:g} s") from None
+        try:
             now = time.time()
             iam = HttpClient(self._config, secrets=(self._key,), transport=self._transport)
             try:
-                response = iam.request("POST", TOKEN_PATH, data=self._form(), idempotent=True)
+                response = iam.request("POST", TOKEN_PATH, data=self._form(),
+                                       idempotent=True)
             except ApiError as exc:
                 raise self._rejected(exc) from None
             finally:
                 iam.close()
             token = self._token_from(response, now)
-            _CACHE.put(self._slot, token)
-            return token
+        except BaseException as exc:
+            _CACHE.settle(self._slot, exchange, error=_for_waiters(exc))
+            raise
+        _CACHE.settle(self._slot, exchange, token)
+        return token
 
     async def _exchange_async(self) -> _Token:
-        async with _CACHE.loop_lock(self._slot):
-            cached = _CACHE.get(self._slot)
-            if cached is not None:
-                self._issued.add(cached.value)
-                return cached
+        exchange, mine = _CACHE.claim(self._slot)
+        if not mine:
+            return self._seen(await asyncio.wrap_future(exchange))
+        try:
             now = time.time()
             iam = AsyncHttpClient(self._config, secrets=(self._key,),
                                   transport=self._async_transport)
@@ -181,8 +215,15 @@ class IAMAuth(httpx.Auth):
             finally:
                 await iam.aclose()
             token = self._token_from(response, now)
-            _CACHE.put(self._slot, token)
-            return token
+        except BaseException as exc:
+            _CACHE.settle(self._slot, exchange, error=_for_waiters(exc))
+            raise
+        _CACHE.settle(self._slot, exchange, token)
+        return token
+
+    def _seen(self, token: _Token) -> _Token:
+        self._issued.add(token.value)
+        return token
 
     def _current(self) -> _Token | None:
         token = _CACHE.get(self._slot)
