@@ -1,4 +1,6 @@
-"""IonQ: characterization payloads, native gates (GPI, GPI2, MS, ZZ) and conversion."""
+"""IonQ: characterization payloads, the REST client, native gates (GPI, GPI2, MS, ZZ),
+conversion, and the vendor the registry serves ``qpu.*`` names with
+(:mod:`qtargets.ionq.source`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from .equivalences import add_equivalences
 from .families import FAMILIES, Family, family_of
 from .gates import NATIVE_GATES, GPI2Gate, GPIGate, MSGate, ZZGate
 from .models import Characterization, CharacterizationList
+from .source import vendor
 
 for _name, _gate_class in NATIVE_GATES.items():
     register_gate(_name, _gate_class)
@@ -35,4 +38,5 @@ __all__ = [
     "from_ionq",
     "parse_characterization",
     "to_calibration",
+    "vendor",
 ]

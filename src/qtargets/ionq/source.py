@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+
+from qiskit.transpiler import Target
+from qiskit.transpiler.exceptions import TranspilerError
 
 from ..model import Calibration, maybe_timestamp
 from ..store import CalibrationStore, Snapshot
@@ -20,9 +22,7 @@ from .api import API_KEY_ENV, AsyncIonQClient, CharacterizationBody
 from .convert import to_calibration
 from .families import family_of
 from .models import Backend
-
-if TYPE_CHECKING:
-    from qiskit.transpiler import Target
+from .plugin import PLUGIN_NAME, entangler_of
 
 __all__ = ["IonQSource", "IonQVendor", "save", "vendor"]
 
@@ -118,10 +118,6 @@ class IonQVendor(Vendor):
         """``ionq-native`` translation, init and optimization for a Target of IonQ's native
         gates: qiskit's own translation reaches them gate by gate (27 single-qubit pulses for
         a 3-qubit GHZ state, against 4)."""
-        from qiskit.transpiler.exceptions import TranspilerError  # noqa: PLC0415
-
-        from .plugin import PLUGIN_NAME, entangler_of  # noqa: PLC0415  (imports transpiler passes)
-
         try:
             entangler_of(target)
         except TranspilerError:
