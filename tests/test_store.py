@@ -12,12 +12,15 @@ import re
 import signal
 import sqlite3
 import time
+import warnings
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 import pytest
+from qiskit import QuantumCircuit
 
 import qtargets
 from qtargets import (
@@ -129,6 +132,15 @@ def test_refetching_an_unchanged_calibration_is_not_new_content(store: Calibrati
     first = store.save(cal)
     assert store.save(fetched_later) == first
     assert store.save(same_instant_other_offset) == first
+
+
+def test_one_calibration_reached_by_two_urls_is_stored_once(store: CalibrationStore) -> None:
+    # IonQ's /current and its listing serve the same characterization under two URLs
+    cal = qtargets.load_calibration("qpu.aria-1")
+    current = cal.with_provenance(Provenance("https://api.ionq.co/v0.3/.../current"))
+    listed = cal.with_provenance(Provenance("https://api.ionq.co/v0.3/...?limit=10&page=1"))
+    assert store.save(current) == store.save(listed)
+    assert len(store.history("qpu.aria-1")) == 1
 
 
 def test_a_changed_number_is_new_content(store: CalibrationStore) -> None:
@@ -470,3 +482,98 @@ def test_concurrent_writers_and_a_killed_one_leave_only_intact_snapshots(
     assert {i for w, i in found if w == VICTIM} == set(range(committed_by_victim))
     assert rows == parts == WRITERS * SNAPSHOTS_PER_WRITER + committed_by_victim
     assert [s.taken_at for s in shared] == sorted(s.taken_at for s in shared)  # type: ignore[type-var]
+
+
+# -- whose file, who may read it, who may write it ---------------------------------------------
+
+
+def test_a_new_store_its_directory_and_journal_files_are_the_owners_alone(
+        tmp_path: Path) -> None:
+    path = tmp_path / "fresh" / "dir" / "calibrations.sqlite3"
+    with CalibrationStore(path) as store:
+        store.save(_fez_at(T0))
+        made = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+        for file in made:
+            assert file.stat().st_mode & 0o777 == 0o600, file
+        for directory in (path.parent, path.parent.parent):
+            assert directory.stat().st_mode & 0o777 == 0o700, directory
+
+
+def test_reading_never_creates_a_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                       ) -> None:
+    path = tmp_path / "not" / "yet.sqlite3"
+    monkeypatch.setenv("QTARGETS_STORE", str(path))
+    assert qtargets.calibration("ibm_fez", live=False) == qtargets.load_calibration("ibm_fez")
+    circuit = QuantumCircuit(2)
+    circuit.cx(0, 1)
+    qtargets.rank(circuit, live=False, optimization_level=0)
+    with CalibrationStore(path, lazy=True) as lazy:
+        assert lazy.latest("ibm_fez") is None
+        assert lazy.backends() == []
+    assert not path.exists()
+    assert not path.parent.exists()
+    with CalibrationStore(path, lazy=True) as lazy:
+        lazy.save(_fez_at(T0))  # the first save creates it
+    assert path.is_file()
+
+
+def test_another_applications_database_is_refused_and_left_untouched(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "app.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE users (name TEXT)")
+        db.execute("INSERT INTO users VALUES ('ada')")
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a qtargets calibration store"):
+        CalibrationStore(path)
+    monkeypatch.setenv("QTARGETS_STORE", str(path))
+    with pytest.warns(qtargets.QTargetsWarning, match="not a qtargets calibration store"):
+        assert qtargets.calibration("ibm_fez", live=False).backend_name == "ibm_fez"
+    assert path.read_bytes() == before
+    assert not path.with_name("app.sqlite3-wal").exists()
+
+
+@pytest.fixture
+def read_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A store holding ibm_fez a month after the bundled snapshot, then made read-only: file
+    0444 in a 0555 directory (and, for a process running as root, which permissions do not
+    stop, said to be so)."""
+    directory = tmp_path / "shared"
+    path = directory / "calibrations.sqlite3"
+    bundled = qtargets.load_calibration("ibm_fez")
+    assert bundled.taken_at is not None
+    with CalibrationStore(path) as store:
+        store.save(dataclasses.replace(bundled, taken_at=bundled.taken_at + timedelta(days=30)))
+    path.chmod(0o444)
+    directory.chmod(0o555)
+    monkeypatch.setattr("qtargets.store._may_write", lambda _: False)
+    monkeypatch.setenv("QTARGETS_STORE", str(path))
+    yield path
+    directory.chmod(0o755)
+    path.chmod(0o644)
+
+
+def test_a_read_only_store_is_read(read_only: Path) -> None:
+    bundled = qtargets.load_calibration("ibm_fez")
+    assert bundled.taken_at is not None
+    stored = qtargets.calibration("ibm_fez", live=False)
+    assert stored.taken_at == bundled.taken_at + timedelta(days=30)  # not the bundled one
+    with CalibrationStore(read_only) as store:
+        assert store.read_only
+        assert [s.taken_at for s in store.history("ibm_fez")] == [stored.taken_at]
+
+
+def test_saving_into_a_read_only_store_is_skipped_with_one_warning(read_only: Path) -> None:
+    before = read_only.read_bytes()
+    with CalibrationStore(read_only) as store, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        snapshot = store.save(_fez_at(T0))
+        store.save(_fez_at(T0 + timedelta(days=1)))
+        store.remember_response("k", b"{}", etag='"x"', last_modified=None)
+        assert [str(w.message) for w in caught] == [
+            f"calibration store {str(read_only)!r} is read-only here: what is fetched is used "
+            "but not saved"]
+        assert snapshot.id == 0  # not stored
+        assert store.latest("ibm_fez") is not None
+    assert read_only.read_bytes() == before

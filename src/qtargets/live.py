@@ -130,7 +130,8 @@ def open_store(store: StoreArg) -> CalibrationStore | None:
         return None
     if isinstance(store, CalibrationStore):
         return store
-    return CalibrationStore(None if store is None or store is True else store)
+    # lazy: reading never creates a store; the first save does
+    return CalibrationStore(None if store is None or store is True else store, lazy=True)
 
 
 def _age(taken_at: datetime | None) -> str:

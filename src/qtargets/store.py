@@ -36,8 +36,8 @@ from types import TracebackType
 
 import platformdirs
 
-from ._exceptions import StoreError
-from .model import Calibration
+from ._exceptions import StoreError, warn
+from .model import Calibration, Provenance
 
 __all__ = [
     "ENV_VAR",
@@ -145,19 +145,20 @@ def default_store_path() -> Path:
 
 
 def content_hash(calibration: Calibration) -> str:
-    """Hex sha256 of the calibration's JSON, with the fetch time left out.
+    """Hex sha256 of the calibration's JSON with its provenance left out.
 
-    ``provenance.retrieved_at`` says when *we* fetched the data, not what the data is: a
-    poller fetching an unchanged calibration every few minutes must get the same hash. Times
-    are hashed in UTC so the same instant written with another offset is the same content.
-    Raw payloads are not hashed: two bodies that convert to the same calibration (a
-    reordered JSON object, a field qtargets ignores) are the same calibration.
+    Provenance says where and when *we* got the numbers, not what they are: a poller fetching
+    an unchanged calibration every few minutes, or one characterization reached through two
+    URLs (IonQ's ``/current`` and its listing), must get the same hash. Times are hashed in
+    UTC so the same instant written with another offset is the same content. Raw payloads are
+    not hashed: two bodies that convert to the same calibration (a reordered JSON object, a
+    field qtargets ignores) are the same calibration.
     """
     taken_at = calibration.taken_at
     canonical = dataclasses.replace(
         calibration,
         taken_at=taken_at.astimezone(timezone.utc) if taken_at is not None else None,
-        provenance=dataclasses.replace(calibration.provenance, retrieved_at=None),
+        provenance=Provenance(""),
     )
     return hashlib.sha256(canonical.to_json().encode()).hexdigest()
 
@@ -166,32 +167,105 @@ class CalibrationStore:
     """The calibration history in one SQLite file, shared safely between processes.
 
     ``path`` overrides ``$QTARGETS_STORE``, which overrides the default location (see
-    :func:`default_store_path`); missing parent directories are created. Naive datetimes
-    passed to any method are taken as UTC. Use it as a context manager, or call
-    :meth:`close`. One store object may be shared by threads (calls are serialised).
+    :func:`default_store_path`); missing parent directories are created (owner-only, as is
+    the file). Naive datetimes passed to any method are taken as UTC. Use it as a context
+    manager, or call :meth:`close`. One store object may be shared by threads (calls are
+    serialised).
+
+    ``lazy=True`` (how qtargets opens the default store to read from): a file that does not
+    exist yet reads as an empty store and is created by the first save, so reading never
+    creates a store. A store the process may not write (a read-only file or directory) is
+    read all the same; saving into it is skipped, with one warning. A file that is not a
+    qtargets store (another application's SQLite database) is refused and left untouched.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, lazy: bool = False
+                 ) -> None:
         self.path = Path(path).expanduser() if path is not None else default_store_path()
         self._lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the directory of calibration store "
-                             f"{str(self.path)!r}: {exc.strerror}") from exc
+        self._db: sqlite3.Connection | None = None
+        self._closed = False
+        self._read_only = False
+        self._warned_read_only = False
+        if not lazy or self.path.exists():
+            self._connect()
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this process can only read the store (saving is then skipped)."""
+        return self._read_only
+
+    def _connect(self) -> None:
+        """Open the file: create it (owner-only) if missing, read-only if it may not be
+        written, and set it up unless it is read-only."""
+        created = False
+        if not self.path.exists():
+            self._create_file()
+            created = True
+        writable = _may_write(self.path)
         with self._errors("open"):
-            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a write takes the
-            # write lock up front (waiting up to the busy timeout) instead of failing when
-            # it upgrades a read lock half way through.
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
-                                 isolation_level=None, check_same_thread=False)
+            if writable:
+                # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a write takes
+                # the write lock up front (waiting up to the busy timeout) instead of failing
+                # when it upgrades a read lock half way through.
+                db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
+                                     isolation_level=None, check_same_thread=False)
+            else:
+                db = self._connect_read_only()
         try:
             with self._errors("open"):
-                self._setup(db)
+                if not created:
+                    self._refuse_foreign(db)
+                if writable:
+                    self._setup(db)
+                else:
+                    self._check_version(_schema_version(db), read_only=True)
         except BaseException:
             db.close()
             raise
-        self._db: sqlite3.Connection | None = db
+        self._db = db
+        self._read_only = not writable
+
+    def _create_file(self) -> None:
+        """The store's directory and an empty file, readable by the owner only (SQLite gives
+        its -wal and -shm files the same permissions as the database file)."""
+        try:
+            missing = [p for p in [self.path.parent, *self.path.parent.parents]
+                       if not p.exists()]
+            for directory in reversed(missing):
+                directory.mkdir(mode=0o700, exist_ok=True)
+            descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.close(descriptor)
+        except FileExistsError:
+            pass  # another process created it meanwhile
+        except OSError as exc:
+            raise StoreError(f"cannot create calibration store {str(self.path)!r}: "
+                             f"{exc.strerror}") from exc
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS,
+                             isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # a WAL database in a directory we cannot write: its -shm cannot be made, so
+            # read it as it is on disk (nobody here can change it)
+            db.close()
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True,
+                                 isolation_level=None, check_same_thread=False)
+        return db
+
+    def _refuse_foreign(self, db: sqlite3.Connection) -> None:
+        """An existing database with tables but not ours is another application's: refuse
+        it before anything is written."""
+        tables = {str(row[0]) for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and not {"schema_version", "snapshots"} <= tables:
+            shown = ", ".join(sorted(tables)[:5])
+            raise StoreError(f"{str(self.path)!r} is not a qtargets calibration store (it "
+                             f"holds tables {shown}); it was left untouched. Point "
+                             f"{ENV_VAR} or the path elsewhere")
 
     def _setup(self, db: sqlite3.Connection) -> None:
         # WAL: readers never block the writer nor the writer the readers, and a crash
@@ -223,13 +297,18 @@ class CalibrationStore:
                             db.execute(statement)
                     db.execute("UPDATE schema_version SET version = 2")
             version = _schema_version(db)
-        if version != STORE_SCHEMA_VERSION:
-            newer = version is not None and version > STORE_SCHEMA_VERSION
-            hint = "upgrade qtargets" if newer else "no migration known"
-            raise StoreError(
-                f"calibration store {str(self.path)!r} has schema version {version}; this "
-                f"qtargets reads version {STORE_SCHEMA_VERSION} ({hint})"
-            )
+        self._check_version(version, read_only=False)
+
+    def _check_version(self, version: int | None, *, read_only: bool) -> None:
+        # a version 1 store we may not migrate reads fine: only http_cache is missing
+        if version == STORE_SCHEMA_VERSION or (version == 1 and read_only):
+            return
+        newer = version is not None and version > STORE_SCHEMA_VERSION
+        hint = "upgrade qtargets" if newer else "no migration known"
+        raise StoreError(
+            f"calibration store {str(self.path)!r} has schema version {version}; this "
+            f"qtargets reads version {STORE_SCHEMA_VERSION} ({hint})"
+        )
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -244,14 +323,35 @@ class CalibrationStore:
             ) from exc
 
     @contextmanager
-    def _use(self, action: str) -> Iterator[sqlite3.Connection]:
+    def _use(self, action: str) -> Iterator[sqlite3.Connection | None]:
+        """The open database to read from; ``None`` while a lazy store has no file yet."""
         with self._lock, self._errors(action):
-            if self._db is None:
+            if self._closed:
                 raise StoreError(f"calibration store {str(self.path)!r} is closed")
             yield self._db
 
+    @contextmanager
+    def _writing(self, action: str) -> Iterator[sqlite3.Connection | None]:
+        """The database to write to, created if it does not exist yet; ``None`` (after one
+        warning) when this process may only read it."""
+        with self._lock, self._errors(action):
+            if self._closed:
+                raise StoreError(f"calibration store {str(self.path)!r} is closed")
+            if self._db is None:
+                self._connect()
+            if self._read_only:
+                if not self._warned_read_only:
+                    self._warned_read_only = True
+                    warn(f"calibration store {str(self.path)!r} is read-only here: what is "
+                         f"fetched is used but not saved")
+                yield None
+            else:
+                yield self._db
+
     def _query(self, sql: str, params: tuple[object, ...] = ()) -> list[Snapshot]:
         with self._use("read") as db:
+            if db is None:
+                return []
             rows = db.execute(f"SELECT {_COLUMNS} FROM snapshots {sql}", params).fetchall()
         return [_snapshot(row) for row in rows]
 
@@ -288,25 +388,31 @@ class CalibrationStore:
             digest,
             calibration.to_json(),
         )
-        with self._use("write to") as db, _write(db):
-            existing = db.execute(
-                f"SELECT {_COLUMNS} FROM snapshots WHERE content_hash = ?", (digest,)
-            ).fetchone()
-            if existing is not None:
-                return _snapshot(existing)
-            cursor = db.execute(
-                "INSERT INTO snapshots (vendor, backend, taken_at, calibration_id, "
-                "fetched_at, content_hash, calibration) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
-            snapshot_id = cursor.lastrowid
-            db.executemany(
-                "INSERT INTO raw_parts (snapshot_id, name, body) VALUES (?, ?, ?)",
-                [(snapshot_id, name, body) for name, body in parts.items()],
-            )
-            inserted = db.execute(
-                f"SELECT {_COLUMNS} FROM snapshots WHERE id = ?", (snapshot_id,)
-            ).fetchone()
+        with self._writing("write to") as db:
+            if db is None:  # read-only here: the snapshot it is, or would have been
+                found = self._db.execute(  # type: ignore[union-attr]  # opened, read-only
+                    f"SELECT {_COLUMNS} FROM snapshots WHERE content_hash = ?", (digest,)
+                ).fetchone()
+                return _snapshot(found) if found is not None else _snapshot((0, *row[:-1]))
+            with _write(db):
+                existing = db.execute(
+                    f"SELECT {_COLUMNS} FROM snapshots WHERE content_hash = ?", (digest,)
+                ).fetchone()
+                if existing is not None:
+                    return _snapshot(existing)
+                cursor = db.execute(
+                    "INSERT INTO snapshots (vendor, backend, taken_at, calibration_id, "
+                    "fetched_at, content_hash, calibration) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+                snapshot_id = cursor.lastrowid
+                db.executemany(
+                    "INSERT INTO raw_parts (snapshot_id, name, body) VALUES (?, ?, ?)",
+                    [(snapshot_id, name, body) for name, body in parts.items()],
+                )
+                inserted = db.execute(
+                    f"SELECT {_COLUMNS} FROM snapshots WHERE id = ?", (snapshot_id,)
+                ).fetchone()
         return _snapshot(inserted)
 
     # -- reading -----------------------------------------------------------------------------
@@ -362,7 +468,7 @@ class CalibrationStore:
     def backends(self) -> list[tuple[str, str]]:
         """Every ``(vendor, backend)`` with at least one snapshot, sorted."""
         with self._use("read") as db:
-            rows = db.execute(
+            rows = [] if db is None else db.execute(
                 "SELECT DISTINCT vendor, backend FROM snapshots ORDER BY vendor, backend"
             ).fetchall()
         return [(str(vendor), str(backend)) for vendor, backend in rows]
@@ -370,7 +476,7 @@ class CalibrationStore:
     def load(self, snapshot: Snapshot) -> Calibration:
         """The calibration of a snapshot, parsed from its stored JSON."""
         with self._use("read") as db:
-            row = db.execute(
+            row = None if db is None else db.execute(
                 "SELECT calibration FROM snapshots WHERE id = ? AND content_hash = ?",
                 (snapshot.id, snapshot.content_hash),
             ).fetchone()
@@ -382,7 +488,7 @@ class CalibrationStore:
     def raw(self, snapshot: Snapshot) -> dict[str, bytes]:
         """The raw bodies saved with a snapshot, by part name (empty if none were given)."""
         with self._use("read") as db:
-            rows = db.execute(
+            rows = [] if db is None else db.execute(
                 "SELECT name, body FROM raw_parts WHERE snapshot_id = ? ORDER BY name",
                 (snapshot.id,),
             ).fetchall()
@@ -404,6 +510,8 @@ class CalibrationStore:
     def cached_response(self, key: str) -> CachedResponse | None:
         """The body and validators last remembered for request ``key``, if any."""
         with self._use("read") as db:
+            if db is None or not _has_table(db, "http_cache"):  # none yet, or version 1
+                return None
             row = db.execute(
                 "SELECT key, body, etag, last_modified, snapshot_hash, checked_at "
                 "FROM http_cache WHERE key = ?", (key,)).fetchone()
@@ -420,17 +528,21 @@ class CalibrationStore:
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise TypeError(f"the body for {key!r} must be bytes, got {type(body).__name__}")
         checked = _to_text(checked_at or datetime.now(timezone.utc))
-        with self._use("write to") as db, _write(db):
-            db.execute(
-                "INSERT OR REPLACE INTO http_cache (key, etag, last_modified, body, "
-                "snapshot_hash, checked_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (key, etag, last_modified, bytes(body), snapshot_hash, checked))
+        with self._writing("write to") as db:
+            if db is None:  # read-only here
+                return
+            with _write(db):
+                db.execute(
+                    "INSERT OR REPLACE INTO http_cache (key, etag, last_modified, body, "
+                    "snapshot_hash, checked_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, etag, last_modified, bytes(body), snapshot_hash, checked))
 
     # -- lifetime ----------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close the file (idempotent); the store can't be used afterwards."""
         with self._lock:
+            self._closed = True
             if self._db is not None:
                 self._db.close()
                 self._db = None
@@ -464,6 +576,17 @@ def _write(db: sqlite3.Connection) -> Iterator[None]:
             db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def _may_write(path: Path) -> bool:
+    """Whether this process may write the store file and its directory (where SQLite keeps
+    the -wal and -shm files)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                      (name,)).fetchone() is not None
 
 
 def _schema_version(db: sqlite3.Connection) -> int | None:
