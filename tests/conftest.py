@@ -40,6 +40,13 @@ def online(server: FakeVendorServer, monkeypatch: pytest.MonkeyPatch) -> FakeVen
     return server
 
 
+@pytest.fixture
+def shown_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Warnings shown, as on a user's command line, instead of raised as errors (this
+    suite's setting): for commands, whose warnings are part of their output."""
+    monkeypatch.setattr("warnings.filters", [("default", None, Warning, None, 0)])
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
                           ) -> Iterator[None]:

@@ -497,3 +497,29 @@ def test_the_key_is_exchanged_once_for_many_threads_each_with_its_own_event_loop
         thread.join(20)
     assert errors == []
     assert count(server, TOKEN) - before == 1
+
+
+def test_a_waiter_giving_up_leaves_the_exchange_to_the_others(server: FakeVendorServer) -> None:
+    # one call's deadline passes while it waits for another call's token exchange: that call
+    # ends, the exchange and everyone else waiting for it go on
+    server.inject(TOKEN, Fault.latency(0.4))
+    arguments = {"api_url": server.ibm_url, "iam_url": server.iam_url, **FAST}
+
+    async def scenario() -> tuple[int, BaseException | None]:
+        async with AsyncIBMClient(server.ibm_api_key, server.service_crn, **arguments) as first, \
+                AsyncIBMClient(server.ibm_api_key, server.service_crn, **arguments) as second:
+            performing = asyncio.create_task(first.configuration(FEZ))
+            await asyncio.sleep(0.1)  # the first call is exchanging the key
+            impatient: BaseException | None = None
+            try:
+                await asyncio.wait_for(second.configuration(FEZ), 0.1)
+            except BaseException as exc:
+                impatient = exc
+            config = await performing
+            return config.n_qubits, impatient
+
+    before = count(server, TOKEN)
+    n_qubits, impatient = asyncio.run(scenario())
+    assert n_qubits == 156
+    assert isinstance(impatient, (asyncio.TimeoutError, TimeoutError))
+    assert count(server, TOKEN) - before == 1

@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-__all__ = ["MISSING", "duration", "error", "micro", "when"]
+__all__ = ["MISSING", "duration", "error", "micro", "printable", "when"]
 
 MISSING = "n/a"
+
+
+def printable(text: object) -> str:
+    """``text`` with every control character (an ESC sequence, a carriage return, a bell)
+    shown escaped: data from a file or a vendor never reaches a terminal or a picture raw."""
+    value = str(text)
+    if value.isprintable():
+        return value
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in value)
 
 
 def when(moment: datetime | None, *, suffix: str = " UTC") -> str:

@@ -20,6 +20,8 @@ __all__ = ["load_circuit"]
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 _VERSION = re.compile(r"\s*OPENQASM\s+(\d+)(?:\.\d+)?\s*;")
 _QASM2_POSITION = re.compile(r"(?:^|:)(\d+),(\d+): ")
+_QASM2_FILE = re.compile(r"([^:\n]*):(\d+),(\d+): ")
+_INCLUDE = re.compile(r'\binclude\s+"([^"]*)"')
 _ANTLR_POSITION = re.compile(r"^L(\d+):C(\d+): ")
 
 
@@ -45,13 +47,13 @@ def load_circuit(path: str | os.PathLike[str]) -> QuantumCircuit:
                                      "or 'OPENQASM 3.0;'")
     version = found.group(1)
     if version == "2":
-        return _load_qasm2(file, path)
+        return _load_qasm2(file, text, path)
     if version == "3":
         return _load_qasm3(text, path)
     raise CircuitFileError(path, f"OpenQASM {version} is not supported (only 2 and 3)")
 
 
-def _load_qasm2(file: Path, shown: str | os.PathLike[str]) -> QuantumCircuit:
+def _load_qasm2(file: Path, text: str, shown: str | os.PathLike[str]) -> QuantumCircuit:
     try:
         circuit: QuantumCircuit = qasm2.load(
             file,
@@ -60,8 +62,26 @@ def _load_qasm2(file: Path, shown: str | os.PathLike[str]) -> QuantumCircuit:
             custom_classical=qasm2.LEGACY_CUSTOM_CLASSICAL,
         )
     except qasm2.QASM2Error as exc:
-        raise _parse_error(shown, error_message(exc), _QASM2_POSITION) from exc
+        message = error_message(exc)
+        where = _QASM2_FILE.match(message)
+        if where is not None and where.group(1) != file.name:
+            # the error is inside an included file: say which include, not what it holds
+            # (``include "/etc/passwd";`` must not print the file)
+            raise CircuitFileError(
+                shown, f"the included file {where.group(1)!r} is not valid OpenQASM 2 (its "
+                       f"line {where.group(2)})", line=_include_line(text, where.group(1))
+            ) from None
+        raise _parse_error(shown, message, _QASM2_POSITION) from exc
     return circuit
+
+
+def _include_line(text: str, included: str) -> int | None:
+    """The line of ``text`` that includes a file called ``included`` (its base name)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        found = _INCLUDE.search(line)
+        if found is not None and Path(found.group(1)).name == included:
+            return number
+    return None
 
 
 def _load_qasm3(text: str, shown: str | os.PathLike[str]) -> QuantumCircuit:

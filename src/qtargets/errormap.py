@@ -347,6 +347,8 @@ def _title(graph: nx.Graph) -> str:
     name = attrs.get("backend_name") or attrs.get("description") or "device"
     processor = attrs.get("processor")
     head = f"{name} ({processor})" if processor else str(name)
+    # names come from data: control characters escaped, and no "$" left for mathtext
+    head = _fmt.printable(head).replace("$", r"\$")
     taken = attrs.get("taken_at")
     when = (f"calibration taken {_fmt.when(taken.astimezone(timezone.utc))}"
             if taken is not None else "calibration time unknown")

@@ -4,9 +4,12 @@ line, the options several commands take, comma-separated lists."""
 from __future__ import annotations
 
 import math
+import re
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -16,9 +19,10 @@ from .._exceptions import CalibrationError, QTargetsError
 from .._version import __version__
 from ..devices import Device, DeviceSpec, resolve_all
 from ..live import DEFAULT_TIMEOUT
+from .render import clean
 
-__all__ = ["EXIT_USAGE", "Offline", "Timeout", "app", "comma_list", "device", "main",
-           "user_errors"]
+__all__ = ["EXIT_USAGE", "Offline", "Timeout", "app", "comma_list", "device", "file_name",
+           "main", "user_errors"]
 
 EXIT_USAGE = 2
 """Exit code for input the user got wrong (the same code the argument parser uses)."""
@@ -65,6 +69,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True,
@@ -72,6 +77,17 @@ def _root(
     ] = False,
 ) -> None:
     """Real quantum-hardware calibrations, summarised (and ready as qiskit Targets)."""
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning
+    ctx.call_on_close(lambda: setattr(warnings, "showwarning", shown))
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
+    """A warning as one yellow line on stderr: its message, not the file and line of
+    Python source that raised it."""
+    Console(stderr=True).print(Text(f"warning: {clean(message)}", style="yellow"),
+                               soft_wrap=True)
 
 
 @contextmanager
@@ -85,7 +101,7 @@ def user_errors(source: str | None = None) -> Iterator[None]:
         yield
     except (QTargetsError, OSError) as exc:
         text = f"{source}: {exc}" if source and isinstance(exc, CalibrationError) else str(exc)
-        message = Text.assemble(("error: ", "bold red"), (text, "red"))
+        message = Text.assemble(("error: ", "bold red"), (clean(text), "red"))
         # soft_wrap: keep it one line however narrow the terminal is
         Console(stderr=True).print(message, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
@@ -96,6 +112,14 @@ def device(spec: DeviceSpec, offline: bool = False,
     """The device a command's argument names, in any form qtargets.devices accepts."""
     (found,) = resolve_all([spec], live=False if offline else None, timeout=timeout)
     return found
+
+
+def file_name(name: str, suffix: str) -> Path:
+    """A file in the working directory named after ``name`` (a device's name, from data):
+    reduced to letters, digits, ``.``, ``-`` and ``_``, so that no name (``../../x``,
+    ``/etc/x``) can put the file anywhere else."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")[:100] or "device"
+    return Path(stem + suffix)
 
 
 def comma_list(specs: Iterable[str]) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from .. import live
 from .._exceptions import QTargetsError
@@ -35,6 +36,7 @@ from ._app import (
     app,
     comma_list,
     device,
+    file_name,
     positive_seconds,
     user_errors,
 )
@@ -68,8 +70,8 @@ def list_command(
         bundled = [(name, load_calibration(name)) for name in bundled_backends()]
     console.print(render.bundled_table(bundled))
     if not live.configured_vendors():
-        console.print(f"[dim]No credentials configured. For live devices: "
-                      f"{live.credentials_hint()}.[/dim]")
+        console.print(Text(render.clean(f"No credentials configured. For live devices: "
+                                        f"{live.credentials_hint()}."), style="dim"))
     console.print("[dim]Where each came from: qtargets show NAME[/dim]")
 
 
@@ -183,7 +185,7 @@ def map_command(
     """Draw the error map: qubits coloured by readout error, edges by two-qubit gate error."""
     with user_errors(source=name):
         found = device(name, offline, timeout)
-        path = out if out is not None else Path(f"{found.name}-error-map.png")
+        path = out if out is not None else file_name(found.name, "-error-map.png")
         path.parent.mkdir(parents=True, exist_ok=True)
         plot_error_map(found.calibration or found.target(), path, dpi=dpi)
     typer.echo(str(path))

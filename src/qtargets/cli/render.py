@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -42,15 +43,29 @@ DIFF_TOP = 20
 """How many rows each table of :func:`diff_tables` shows unless told otherwise."""
 
 
+clean = fmt.printable
+"""Data shown in the terminal: control characters escaped (see :func:`_format.printable`)."""
+
+
+class _Table(Table):
+    """A rich Table whose plain string cells are literal, cleaned text: a name from data such
+    as ``"[red]x"`` or one holding an ESC sequence is shown as it is, never interpreted.
+    Styled cells are :class:`~rich.text.Text`."""
+
+    def add_row(self, *cells: RenderableType | None, **options: Any) -> None:
+        super().add_row(*(Text(clean(c)) if isinstance(c, str) else c for c in cells),
+                        **options)
+
+
 def house_table(title: str) -> Table:
     """The house style: left-aligned title, one rule under the header, tight columns."""
-    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
-                 collapse_padding=True, pad_edge=False, show_edge=False)
+    return _Table(title=Text(clean(title), style="italic"), title_justify="left",
+                  box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False, show_edge=False)
 
 
 def problem(text: str) -> None:
     """One yellow line on stderr: something the command could not do, and went on without."""
-    Console(stderr=True).print(Text(text, style="yellow"), soft_wrap=True)
+    Console(stderr=True).print(Text(clean(text), style="yellow"), soft_wrap=True)
 
 
 # -- list, fetch, history -------------------------------------------------------------------
@@ -90,7 +105,7 @@ def fetched_table(found: dict[str, Fetched]) -> Table:
         snap = fetched.snapshot
         out.add_row(name, fmt.when(fetched.calibration.taken_at),
                     str(snap.id) if snap is not None else fmt.MISSING,
-                    "unchanged" if fetched.not_modified else "[green]stored[/]")
+                    "unchanged" if fetched.not_modified else Text("stored", style="green"))
     return out
 
 
@@ -121,7 +136,7 @@ def _with_note(table: Table, note: str) -> Group:
 
 
 def header(s: CalibrationSummary) -> Panel:
-    grid = Table.grid(padding=(0, 2))
+    grid = _Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
     grid.add_row("Vendor", s.vendor)
@@ -134,7 +149,7 @@ def header(s: CalibrationSummary) -> Panel:
     grid.add_row("Source", s.source)
     if s.retrieved_at is not None:
         grid.add_row("Retrieved at", fmt.when(s.retrieved_at))
-    return Panel(grid, title=Text(s.backend_name, style="bold cyan"), title_align="left",
+    return Panel(grid, title=Text(clean(s.backend_name), style="bold cyan"), title_align="left",
                  expand=False)
 
 
@@ -177,7 +192,7 @@ def qubits(s: CalibrationSummary) -> Table:
 
 
 def faulty(s: CalibrationSummary) -> Table:
-    grid = Table.grid(padding=(0, 2))
+    grid = _Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
     grid.add_row("Faulty qubits",
@@ -185,7 +200,7 @@ def faulty(s: CalibrationSummary) -> Table:
     grid.add_row("Faulty gates", _gates(s.faulty_gates))
     grid.add_row(Text("Error = 1 (uncalibrated)", style="bold yellow"),
                  _gates(s.uncalibrated_gates))
-    outer = Table.grid()
+    outer = _Table.grid()
     outer.add_row(Text("Faulty elements", style="italic"))
     outer.add_row(grid)
     return outer
@@ -226,15 +241,15 @@ def best_edges(s: CalibrationSummary) -> Group | Text:
 # -- values --------------------------------------------------------------------------------
 
 
-def _errors(spread: Spread) -> tuple[str, str, str]:
-    worst = fmt.error(spread.worst)
+def _errors(spread: Spread) -> tuple[str, str, str | Text]:
+    worst: str | Text = fmt.error(spread.worst)
     if spread.worst == 1.0:
-        worst = f"[yellow]{worst}[/]"
+        worst = Text(str(worst), style="yellow")
     return fmt.error(spread.median), fmt.error(spread.best), worst
 
 
-def _count(n: int, style: str) -> str:
-    return f"[{style}]{n}[/]" if n else "0"
+def _count(n: int, style: str) -> str | Text:
+    return Text(str(n), style=style) if n else "0"
 
 
 def _none() -> Text:
@@ -298,7 +313,7 @@ def _summary_table(diff: CalibrationDiff) -> Table:
     table.add_column("New", justify="right", no_wrap=True)
     table.add_column("Change", justify="right", no_wrap=True)
     table.add_row("Backend", old.backend_name, new.backend_name,
-                  "" if diff.same_device else "[yellow]different device[/]")
+                  "" if diff.same_device else Text("different device", style="yellow"))
     if old.vendor != new.vendor:
         table.add_row("Vendor", old.vendor, new.vendor, "")
     table.add_row("Taken at", fmt.when(old.taken_at), fmt.when(new.taken_at), "")
@@ -346,9 +361,10 @@ def _change_table(title: str, changes: tuple[Change, ...], top: int | None,
     table.add_column("Change", justify="right", no_wrap=True, style=style)
     marker = False
     for c in shown:
-        old, new = _value(c.quantity, c.old), _value(c.quantity, c.new)
+        old: str | Text = _value(c.quantity, c.old)
+        new: str | Text = _value(c.quantity, c.new)
         if c.quantity == "error":
-            old, new = _flag_marker(old, c.old), _flag_marker(new, c.new)
+            old, new = _flag_marker(str(old), c.old), _flag_marker(str(new), c.new)
             marker = marker or UNCALIBRATED_ERROR in (c.old, c.new)
         table.add_row(c.label, _QUANTITY_NAMES.get(c.quantity, c.quantity), old, new, _how(c))
     if marker:
@@ -357,8 +373,8 @@ def _change_table(title: str, changes: tuple[Change, ...], top: int | None,
     return table
 
 
-def _flag_marker(text: str, value: Value) -> str:
-    return f"[yellow]{text}[/]" if value == UNCALIBRATED_ERROR else text
+def _flag_marker(text: str, value: Value) -> str | Text:
+    return Text(text, style="yellow") if value == UNCALIBRATED_ERROR else text
 
 
 def _how(change: Change) -> str:
@@ -387,21 +403,21 @@ def _relative(old: float, new: float) -> str:
     return f"{(new - old) / abs(old):+.0%}"
 
 
-def _median_change(quantity: str, old: float | None, new: float | None) -> str:
+def _median_change(quantity: str, old: float | None, new: float | None) -> str | Text:
     if old is None or new is None:
         return ""
     if new == old:
         return "±0%"
     text = _relative(old, new)
     worse = (new < old) if quantity in HIGHER_IS_BETTER else (new > old)
-    return f"[{'red' if worse else 'green'}]{text}[/]"
+    return Text(text, style="red" if worse else "green")
 
 
-def _count_change(old: int, new: int, *, higher_is_better: bool) -> str:
+def _count_change(old: int, new: int, *, higher_is_better: bool) -> str | Text:
     if old == new:
         return ""
     worse = (new < old) if higher_is_better else (new > old)
-    return f"[{'red' if worse else 'green'}]{new - old:+d}[/]"
+    return Text(f"{new - old:+d}", style="red" if worse else "green")
 
 
 def _value(quantity: str, value: Value) -> str:
@@ -439,15 +455,17 @@ def ranking_table(rows: list[Ranking], title: str) -> Group:
         table.add_column("Queue", no_wrap=True)
     notes: list[Text] = []
     for rank_, row in zip(ranks(rows), rows, strict=True):
-        esp_idle = probability(row.esp_idle, row.log_esp_idle)
+        esp_idle: str | Text = probability(row.esp_idle, row.log_esp_idle)
         if row.error is not None:
-            esp_idle = "[red]error[/]"
-            notes.append(Text(f"{row.device}: {row.error}", style="red"))
+            esp_idle = Text("error", style="red")
+            notes.append(Text(clean(f"{row.device}: {row.error}"), style="red"))
         elif row.unknown_errors:
-            esp_idle += "[yellow]*[/]"
-            notes.append(Text(f"* {row.device}: {row.unknown_errors} operations without an "
-                              "error figure, counted as perfect", style="yellow"))
-        cells = [str(rank_) if rank_ is not None else "-", row.device, str(row.num_qubits),
+            esp_idle = Text.assemble(str(esp_idle), ("*", "yellow"))
+            notes.append(Text(clean(f"* {row.device}: {row.unknown_errors} operations "
+                                    "without an error figure, counted as perfect"),
+                              style="yellow"))
+        cells: list[str | Text] = [
+                 str(rank_) if rank_ is not None else "-", row.device, str(row.num_qubits),
                  esp_idle, probability(row.esp), fmt.duration(row.duration),
                  fmt.MISSING if row.two_qubit_gates is None else str(row.two_qubit_gates),
                  fmt.MISSING if row.depth is None else str(row.depth),

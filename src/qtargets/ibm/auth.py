@@ -80,6 +80,8 @@ class _TokenCache:
                 self._tokens[slot] = token
             if self._exchanges.get(slot) is exchange:
                 del self._exchanges[slot]
+        if exchange.done():  # never, as waiters only shield it; but never raise from here
+            return
         if token is not None:
             exchange.set_result(token)
         else:
@@ -107,6 +109,12 @@ def _for_waiters(exc: BaseException) -> BaseException:
     if isinstance(exc, Exception):
         return exc
     return NetworkError("the IBM Cloud IAM token exchange this call waited for was cancelled")
+
+
+def _retrieved(future: asyncio.Future[_Token]) -> None:
+    """Mark ``future``'s error as seen (asyncio logs unseen ones when they are collected)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def clear_token_cache() -> None:
@@ -202,7 +210,11 @@ class IAMAuth(httpx.Auth):
     async def _exchange_async(self) -> _Token:
         exchange, mine = _CACHE.claim(self._slot)
         if not mine:
-            return self._seen(await asyncio.wrap_future(exchange))
+            # shielded: a waiter that is cancelled (its deadline passed) must not cancel the
+            # exchange that other callers, in other threads or loops, wait for
+            waiting = asyncio.wrap_future(exchange)
+            waiting.add_done_callback(_retrieved)  # its error is this call's, or nobody's
+            return self._seen(await asyncio.shield(waiting))
         try:
             now = time.time()
             iam = AsyncHttpClient(self._config, secrets=(self._key,),
