@@ -418,49 +418,50 @@ CRN_EU = "crn:v1:bluemix:public:quantum-computing:eu-de:a/abc:def::"
 
 
 def test_arguments_win_and_the_region_follows_the_crn(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QISKIT_IBM_TOKEN", "from-env")
-    account = resolve_account("from-args", CRN_EU)
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", "from-env-0123456789")
+    account = resolve_account("from-args-0123456789", CRN_EU)
     assert (account.api_key, account.region, account.api_url, account.iam_url) == (
-        "from-args", "eu-de", API_URLS["eu-de"], DEFAULT_IAM_URL)
-    assert resolve_account("k", CRN).api_url == "https://quantum.cloud.ibm.com/api"
-    assert resolve_account("k", CRN, region="eu-de").region == "eu-de"
-    assert resolve_account("k", CRN_EU, region="us-east").region == "global"
+        "from-args-0123456789", "eu-de", API_URLS["eu-de"], DEFAULT_IAM_URL)
+    assert resolve_account("fake-key-0123456789", CRN).api_url == "https://quantum.cloud.ibm.com/api"
+    assert resolve_account("fake-key-0123456789", CRN, region="eu-de").region == "eu-de"
+    assert resolve_account("fake-key-0123456789", CRN_EU, region="us-east").region == "global"
 
 
 @pytest.mark.parametrize("variable", ["QISKIT_IBM_TOKEN", "IBM_CLOUD_API_KEY"])
 def test_environment_credentials(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
-    monkeypatch.setenv(variable, "env-key")
+    monkeypatch.setenv(variable, "env-key-0123456789")
     monkeypatch.setenv("QISKIT_IBM_INSTANCE", CRN)
     monkeypatch.setenv("QTARGETS_IBM_API_URL", "http://127.0.0.1:1/api")
     monkeypatch.setenv("QTARGETS_IBM_IAM_URL", "http://127.0.0.1:2")
     account = resolve_account()
-    assert (account.api_key, account.instance) == ("env-key", CRN)
+    assert (account.api_key, account.instance) == ("env-key-0123456789", CRN)
     assert (account.api_url, account.iam_url) == ("http://127.0.0.1:1/api", "http://127.0.0.1:2")
     assert variable in account.source
 
 
 def test_the_qiskit_account_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     accounts = {
-        "other": {"channel": "ibm_cloud", "token": "other-key", "instance": CRN},
-        "mine": {"channel": "ibm_quantum_platform", "token": "file-key", "instance": CRN_EU,
-                 "is_default_account": True},
+        "other": {"channel": "ibm_cloud", "token": "other-key-0123456789", "instance": CRN},
+        "mine": {"channel": "ibm_quantum_platform", "token": "file-key-0123456789",
+                 "instance": CRN_EU, "is_default_account": True},
     }
     path = Path.home() / ".qiskit" / "qiskit-ibm.json"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(accounts))
     account = resolve_account()
-    assert (account.api_key, account.region) == ("file-key", "eu-de")
-    assert resolve_account(account="other").api_key == "other-key"
+    assert (account.api_key, account.region) == ("file-key-0123456789", "eu-de")
+    assert resolve_account(account="other").api_key == "other-key-0123456789"
     with pytest.raises(AuthenticationError, match="no account 'missing'"):
         resolve_account(account="missing")
 
 
 @pytest.mark.parametrize(("make", "message"), [
     (resolve_account, "no IBM Quantum credentials"),
-    (lambda: resolve_account("key"), "no IBM Quantum instance"),
-    (lambda: resolve_account("key", "my-instance"), "is not a CRN"),
-    (lambda: resolve_account("key", CRN, region="mars"), "unknown IBM Quantum region"),
-    (lambda: IBMClient("key", CRN, api_url="http://example.com/api"), "https"),
+    (lambda: resolve_account("fake-key-0123456789"), "no IBM Quantum instance"),
+    (lambda: resolve_account("fake-key-0123456789", "my-instance"), "is not a CRN"),
+    (lambda: resolve_account("fake-key-0123456789", CRN, region="mars"),
+     "unknown IBM Quantum region"),
+    (lambda: IBMClient("fake-key-0123456789", CRN, api_url="http://example.com/api"), "https"),
 ])
 def test_missing_or_bad_credentials_say_what_to_do(make: Callable[[], Any],
                                                    message: str) -> None:

@@ -295,7 +295,7 @@ def test_time_travel_never_returns_newer_even_if_the_server_ignores_end(
     def ignore_end(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"characterizations": [newer], "pages": 1})
 
-    ionq = connect("key", f"https://api.example/{version}",
+    ionq = connect("fake-key-0123456789", f"https://api.example/{version}",
                    transport=httpx.MockTransport(ignore_end))
     with pytest.raises(NotFoundError, match="at or before"):
         calibration(ionq, ARIA, at=at)
@@ -391,12 +391,12 @@ CALLS: dict[str, Callable[[Client, str], Any]] = {
 def test_wrong_key_is_an_authentication_error(
         server: FakeVendorServer, version: str, connect: Connect,
         call: Callable[[Client, str], Any]) -> None:
-    ionq = connect("not-the-key", url_of(server, version))
+    ionq = connect("not-the-key-0123456789", url_of(server, version))
     with pytest.raises(AuthenticationError) as caught:
         call(ionq, ARIA)
     assert caught.value.status == 401
     assert "Invalid key provided" in str(caught.value)
-    assert "not-the-key" not in str(caught.value)
+    assert "not-the-key-0123456789" not in str(caught.value)
 
 
 # By id, v0.3 names no backend in the path: see test_characterization_of_another_backend...
@@ -440,7 +440,7 @@ def close(client: IonQClient | AsyncIonQClient) -> None:
     ("https://api.ionq.co/v0.4/", "v0.4"), ("http://127.0.0.1:8000/ionq/v0.3", "v0.3")])
 def test_api_version_is_the_base_urls_last_segment(
         cls: type[IonQClient | AsyncIonQClient], url: str, version: str) -> None:
-    ionq = cls("key", url)
+    ionq = cls("fake-key-0123456789", url)
     assert ionq.api_version == version
     close(ionq)
 
@@ -449,7 +449,7 @@ def test_api_version_is_the_base_urls_last_segment(
 def test_api_version_alone_picks_ionqs_url_for_it(
         cls: type[IonQClient | AsyncIonQClient], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QTARGETS_IONQ_API_URL", raising=False)
-    ionq = cls("key", api_version="v0.4")
+    ionq = cls("fake-key-0123456789", api_version="v0.4")
     assert ionq.config.base_url == "https://api.ionq.co/v0.4"
     assert ionq.api_version == "v0.4"
     close(ionq)
@@ -461,27 +461,27 @@ def test_api_version_alone_picks_ionqs_url_for_it(
 def test_a_url_naming_no_version_without_api_version_is_a_value_error_naming_it(
         cls: type[IonQClient], url: str) -> None:
     with pytest.raises(ValueError, match=re.escape(repr(url))):
-        cls("key", url, transport=httpx.MockTransport(refuse))
+        cls("fake-key-0123456789", url, transport=httpx.MockTransport(refuse))
 
 
 def test_a_url_naming_no_version_from_the_environment_is_a_value_error_naming_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QTARGETS_IONQ_API_URL", "https://proxy.example/ionq")
     with pytest.raises(ValueError, match=re.escape("'https://proxy.example/ionq'")):
-        IonQClient("key", transport=httpx.MockTransport(refuse))
+        IonQClient("fake-key-0123456789", transport=httpx.MockTransport(refuse))
 
 
 @pytest.mark.parametrize("cls", CLIENT_CLASSES)
 def test_api_version_contradicting_the_url_is_a_value_error(
         cls: type[IonQClient]) -> None:
     with pytest.raises(ValueError, match="contradicts"):
-        cls("key", "https://api.ionq.co/v0.3", api_version="v0.4",
+        cls("fake-key-0123456789", "https://api.ionq.co/v0.3", api_version="v0.4",
             transport=httpx.MockTransport(refuse))
 
 
 def test_an_unknown_api_version_is_a_value_error() -> None:
     with pytest.raises(ValueError, match=r"api_version must be one of v0\.3, v0\.4"):
-        IonQClient("key", "https://proxy.example/ionq", api_version="v0.5",  # type: ignore[arg-type]
+        IonQClient("fake-key-0123456789", "https://proxy.example/ionq", api_version="v0.5",  # type: ignore[arg-type]
                    transport=httpx.MockTransport(refuse))
 
 
@@ -495,7 +495,7 @@ def test_api_version_serves_a_url_that_names_none(version: Any, path: str) -> No
         seen.append(request.url)
         return httpx.Response(200, json={"characterizations": [], "pages": 0})
 
-    with IonQClient("key", "https://proxy.example/ionq", api_version=version,
+    with IonQClient("fake-key-0123456789", "https://proxy.example/ionq", api_version=version,
                     transport=httpx.MockTransport(record)) as ionq:
         assert ionq.characterizations(ARIA) == []
     assert [u.path for u in seen] == [path]
@@ -515,7 +515,7 @@ def test_key_and_url_come_from_the_environment(
 
 def test_default_url_is_ionq_v03(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QTARGETS_IONQ_API_URL", raising=False)
-    with IonQClient("some-key") as ionq:
+    with IonQClient("some-key-0123456789") as ionq:
         assert ionq.config.base_url == "https://api.ionq.co/v0.3"
 
 
@@ -536,7 +536,7 @@ def test_insecure_or_odd_base_url_is_a_value_error_without_network(url: str) -> 
         raise AssertionError("no request may be sent")
 
     with pytest.raises(ValueError, match="base URL"):
-        IonQClient("key", url, transport=httpx.MockTransport(refuse))
+        IonQClient("fake-key-0123456789", url, transport=httpx.MockTransport(refuse))
 
 
 @pytest.mark.parametrize("url", ["https://api.ionq.co/v0.3/", "http://localhost:8000",
@@ -628,7 +628,7 @@ def test_latency_beyond_the_timeout_is_a_network_error_in_bounded_time(
 
 
 def test_unreachable_server_is_a_network_error() -> None:
-    with IonQClient("key", "http://127.0.0.1:9/v0.3", retries=1, backoff_base=0.01,
+    with IonQClient("fake-key-0123456789", "http://127.0.0.1:9/v0.3", retries=1, backoff_base=0.01,
                     timeout=1.0) as ionq, pytest.raises(NetworkError, match="ConnectError"):
         ionq.backends()
 
@@ -645,7 +645,7 @@ def test_json_that_is_not_a_characterization_is_a_calibration_error() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"id": "x", "backend": ARIA, "qubits": "many"})
 
-    with IonQClient("key", "https://api.example/v0.3",
+    with IonQClient("fake-key-0123456789", "https://api.example/v0.3",
                     transport=httpx.MockTransport(handler)) as ionq, \
             pytest.raises(qtargets.CalibrationError, match="qubits"):
         calibration(ionq, ARIA)
@@ -660,7 +660,7 @@ def test_retry_after_http_date_is_understood() -> None:
             return httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
         return httpx.Response(200, json=[])
 
-    with IonQClient("key", "https://api.example/v0.3", retry_after_max=0.3,
+    with IonQClient("fake-key-0123456789", "https://api.example/v0.3", retry_after_max=0.3,
                     transport=httpx.MockTransport(handler)) as ionq:
         assert ionq.backends() == []
     assert len(calls) == 2
@@ -707,10 +707,27 @@ def test_a_key_echoed_in_an_error_body_is_redacted() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(400, text=f"bad header: {request.headers['Authorization']}")
 
-    with IonQClient("canary-key-123", "https://api.example/v0.3",
+    with IonQClient("canary-key-0123456789", "https://api.example/v0.3",
                     transport=httpx.MockTransport(handler)) as ionq, \
             pytest.raises(ApiError) as caught:
         ionq.backends()
-    assert "canary-key-123" not in str(caught.value)
+    assert "canary-key-0123456789" not in str(caught.value)
     assert "apiKey ***" in str(caught.value)
-    assert repr(ApiKeyAuth("canary-key-123", "apiKey")) == "ApiKeyAuth(apiKey=***)"
+    assert repr(ApiKeyAuth("canary-key-0123456789", "apiKey")) == "ApiKeyAuth(apiKey=***)"
+
+
+@pytest.mark.parametrize("version", ["v0.3", "v0.4"])
+def test_a_characterization_of_another_device_is_refused(version: str) -> None:
+    # the API answering Forte's characterization for Aria: stored as Aria's, it would be used
+    body = {"id": "c1", "backend": "qpu.forte-1", "date": 1700000000, "qubits": 36}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if version == "v0.3":
+            return httpx.Response(200, json=body)
+        return httpx.Response(200, json={"characterizations": [body], "pages": 1})
+
+    with IonQClient("fake-key-0123456789", f"https://api.example/{version}",
+                    transport=httpx.MockTransport(handler)) as ionq, \
+            pytest.raises(ApiError, match=r"characterization of 'qpu\.forte-1' for backend "
+                                          r"'qpu\.aria-1'"):
+        ionq.current_characterization(ARIA)

@@ -126,7 +126,7 @@ def test_newest_id_falls_back_to_the_list_when_backends_names_none() -> None:
         return httpx.Response(200, json={"characterizations": [{"id": "from-the-list"}],
                                          "pages": 1})
 
-    with IonQClient("key", "https://api.example/v0.4",
+    with IonQClient("fake-key-0123456789", "https://api.example/v0.4",
                     transport=httpx.MockTransport(handler)) as ionq:
         assert ionq.newest_characterization_id(ARIA) == "from-the-list"
     assert asked == ["/v0.4/backends?",

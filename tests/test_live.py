@@ -195,7 +195,7 @@ def test_a_dead_server_falls_back_to_the_bundled_snapshot(
         qtargets.calibration("ibm_kyiv", store=store, **FAST)
 
 
-def test_malformed_bodies_fall_back_but_wrong_keys_and_names_do_not(
+def test_malformed_bodies_and_refused_keys_fall_back_but_unknown_names_do_not(
         online: FakeVendorServer, store: CalibrationStore,
         monkeypatch: pytest.MonkeyPatch) -> None:
     qtargets.calibration("ibm_fez", store=store, **FAST)
@@ -204,9 +204,11 @@ def test_malformed_bodies_fall_back_but_wrong_keys_and_names_do_not(
         qtargets.calibration("ibm_fez", store=store, **FAST)
     with pytest.raises(NotFoundError):
         qtargets.calibration("ibm_nowhere", store=store, **FAST)
-    monkeypatch.setenv("QISKIT_IBM_TOKEN", "QTCANARY-wrong")
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", "QTCANARY-wrong-0123456789")
+    with pytest.warns(QTargetsWarning, match="IBM Quantum credentials unusable .*BXNIM0415E"):
+        assert qtargets.calibration("ibm_fez", store=store, **FAST).vendor == "ibm"
     with pytest.raises(AuthenticationError):
-        qtargets.calibration("ibm_fez", store=store, **FAST)
+        qtargets.calibration("ibm_fez", store=store, live=True, **FAST)
 
 
 def test_a_hanging_server_gives_up_in_bounded_time(online: FakeVendorServer,

@@ -15,6 +15,7 @@ catches its family. Hierarchy::
     ├── StoreError  the calibration store cannot be opened, read or written (names the file)
     ├── MissingDependencyError (also ImportError)  an optional package is missing: which extra
     ├── UnsupportedFormatError (also ValueError)  an image format matplotlib cannot write
+    ├── ConfigurationError (also ValueError)  a setting that cannot work: names the variable
     ├── ApiError  a vendor API answered with an error (status, URL, short body excerpt)
     │   ├── AuthenticationError  missing, wrong or unauthorised credentials (401/403)
     │   ├── NotFoundError  no such backend or calibration (404)
@@ -38,6 +39,7 @@ __all__ = [
     "BackendRunError",
     "CalibrationError",
     "CircuitFileError",
+    "ConfigurationError",
     "MissingDependencyError",
     "NetworkError",
     "NotFoundError",
@@ -155,6 +157,16 @@ class MissingDependencyError(QTargetsError, ImportError):
 
 class UnsupportedFormatError(QTargetsError, ValueError):
     """matplotlib cannot write an image with that suffix; the message lists those it can."""
+
+
+class ConfigurationError(QTargetsError, ValueError):
+    """A setting (an environment variable, an argument, an account file's field) that cannot
+    work, e.g. a base URL that is not one. ``setting`` names it; the message says what is
+    wrong and how to fix it, and never shows user info or keys."""
+
+    def __init__(self, message: str, *, setting: str = ""):
+        super().__init__(message)
+        self.setting = setting
 
 
 class ApiError(QTargetsError):

@@ -13,7 +13,11 @@ body the caller already has and returns ``not_modified`` when the server answers
 
 Secrets: the API key lives only in :class:`ApiKeyAuth` (private attribute, masked ``repr``);
 errors and log records carry the method, the URL without query or user info, the status and
-at most 200 characters of the body, never request headers.
+at most 200 characters of the body (every token holding a key or token masked), never
+request headers. Every secret a frame holds is a :class:`~qtargets._secret.Secret` or in a
+:class:`~qtargets._secret.Secrets` (masked ``repr``: tracebacks that show locals show
+``'***'``), and a failed request raises its error outside the ``except`` block that caught
+httpx's, so the error chains nothing (httpx's error keeps the request and its headers).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import ipaddress
 import json
 import logging
 import math
+import os
 import random
 import ssl
 import time
@@ -44,10 +49,12 @@ from typing_extensions import Self
 from ._exceptions import (
     ApiError,
     AuthenticationError,
+    ConfigurationError,
     NetworkError,
     NotFoundError,
     RateLimitError,
 )
+from ._secret import Secret, Secrets
 
 __all__ = [
     "ApiClient",
@@ -63,6 +70,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitError",
     "Validators",
+    "base_url_setting",
     "decode_json",
     "first_not_json",
     "safe_url",
@@ -104,25 +112,50 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def validate_base_url(url: str) -> str:
-    """``url`` without a trailing slash, if it is https, or http to a loopback host.
+def validate_base_url(url: str, setting: str = "base_url") -> str:
+    """``url`` without a trailing slash, if it is https, or http to a loopback host; else a
+    :class:`~qtargets.ConfigurationError` naming ``setting`` (where the URL came from).
 
-    Plain http elsewhere would send the API key in clear text, so it is a ``ValueError``.
+    Plain http elsewhere would send the API key in clear text; user info in a URL is a
+    password in a setting, and is never echoed.
 
     >>> validate_base_url("http://127.0.0.1:8080/v0.3/")
     'http://127.0.0.1:8080/v0.3'
     """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    def bad(reason: str) -> ConfigurationError:
+        return ConfigurationError(f"{setting}: not a usable base URL: {reason}",
+                                  setting=setting)
+
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        raise bad("not a URL at all (e.g. https://host/path)") from None
+    if parts.username is not None or parts.password is not None:
+        raise bad("it carries user info (user:password@); credentials go in their own "
+                  "settings")
     if parts.scheme not in ("http", "https") or not host:
-        raise ValueError(f"base URL must be an absolute http(s) URL, got {safe_url(url)!r}")
-    if parts.username is not None or parts.password is not None or parts.query:
-        raise ValueError("base URL must not carry user info or a query string")
+        raise bad(f"{safe_url(url)!r} is not an absolute http(s) URL (e.g. https://host/path)")
+    if parts.query or parts.fragment:
+        raise bad(f"{safe_url(url)!r} carries a query or fragment")
     if parts.scheme == "http" and not _is_loopback(host):
-        raise ValueError(
-            f"base URL must use https (plain http is only allowed to loopback hosts), "
-            f"got {safe_url(url)!r}")
-    return url.rstrip("/")
+        raise bad(f"{safe_url(url)!r} must use https (plain http would send the key in clear "
+                  f"text; it is allowed to loopback hosts only)")
+    return url.strip().rstrip("/")
+
+
+def base_url_setting(argument: str | None, argument_name: str, env: str, default: str
+                     ) -> tuple[str, str]:
+    """The base URL to use and the setting it came from: the argument, else ``$env`` (when
+    not blank), else ``default``; validated by :func:`validate_base_url`."""
+    if argument is not None:
+        value, setting = argument, argument_name
+    elif os.environ.get(env, "").strip():
+        value, setting = os.environ[env], env
+    else:
+        value, setting = default, "the default URL"
+    return validate_base_url(value, setting), setting
 
 
 def safe_url(url: str | httpx.URL) -> str:
@@ -160,16 +193,18 @@ class HttpConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", validate_base_url(self.base_url))
-        if not 0 < self.timeout < math.inf:
-            raise ValueError(f"timeout must be a positive number of seconds, got "
-                             f"{self.timeout!r}")
-        if not 0 < self.deadline < math.inf:
-            raise ValueError(f"deadline must be a positive number of seconds, got "
-                             f"{self.deadline!r}")
+        for name in ("timeout", "deadline"):
+            if not 0 < getattr(self, name) < math.inf:
+                raise ConfigurationError(f"{name} must be a positive number of seconds, got "
+                                         f"{getattr(self, name)!r}", setting=name)
         if self.max_retries < 0:
-            raise ValueError(f"max_retries must be >= 0, got {self.max_retries!r}")
-        if min(self.backoff_base, self.backoff_max, self.retry_after_max) < 0:
-            raise ValueError("backoff_base, backoff_max and retry_after_max must be >= 0")
+            raise ConfigurationError(f"max_retries (retries=) must be >= 0, got "
+                                     f"{self.max_retries!r}",
+                                     setting="retries")
+        for name in ("backoff_base", "backoff_max", "retry_after_max"):
+            if not 0 <= getattr(self, name) < math.inf:
+                raise ConfigurationError(f"{name} must be a finite number of seconds >= 0, "
+                                         f"got {getattr(self, name)!r}", setting=name)
 
     def backoff(self, retry: int, response: httpx.Response | None = None) -> float:
         """Seconds to wait before retry number ``retry`` (0-based)."""
@@ -238,13 +273,13 @@ class ApiKeyAuth(httpx.Auth):
     """Sets ``Authorization: <scheme> <key>`` on each request; the key never shows in a repr."""
 
     def __init__(self, key: str, scheme: str):
-        self._key = key
+        self._key = Secret(key)
         self._scheme = scheme
 
     @property
-    def secrets(self) -> tuple[str, ...]:
+    def secrets(self) -> Secrets:
         """What must be redacted from anything this auth's client reports."""
-        return (self._key,)
+        return Secrets((self._key,))
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"{self._scheme} {self._key}"
@@ -291,20 +326,16 @@ class HttpResult:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+_NONE = Secrets()
 
 
-def _excerpt(response: httpx.Response, secrets: Iterable[str]) -> str:
+def _excerpt(response: httpx.Response, secrets: Secrets) -> str:
     text = " ".join(response.content[: MAX_BODY_EXCERPT * 4].decode("utf-8", "replace").split())
-    text = _redact(text, secrets)
+    text = secrets.redact(text)
     return text if len(text) <= MAX_BODY_EXCERPT else text[: MAX_BODY_EXCERPT - 3] + "..."
 
 
-def error_for(response: httpx.Response, secrets: Iterable[str] = ()) -> ApiError:
+def error_for(response: httpx.Response, secrets: Secrets = _NONE) -> ApiError:
     """The typed error for an unsuccessful ``response`` (status >= 400, or a redirect)."""
     status = response.status_code
     url = safe_url(response.request.url)
@@ -327,8 +358,10 @@ def error_for(response: httpx.Response, secrets: Iterable[str] = ()) -> ApiError
     return ApiError(message, status=status, url=url, body=body)
 
 
-def decode_json(response: httpx.Response | HttpResult, secrets: Iterable[str] = ()) -> Any:
-    """The JSON body of a successful response; an undecodable body is an :class:`ApiError`."""
+def decode_json(response: httpx.Response | HttpResult, secrets: Secrets = _NONE, *,
+                quote: bool = True) -> Any:
+    """The JSON body of a successful response; an undecodable body is an :class:`ApiError`
+    quoting its start, unless not ``quote`` (a body made of secrets, e.g. a token)."""
     if isinstance(response, HttpResult):
         content, url, status, method = response.body, response.url, 200, "GET"
     else:
@@ -337,10 +370,18 @@ def decode_json(response: httpx.Response | HttpResult, secrets: Iterable[str] = 
     try:
         return json.loads(content)
     except ValueError:
-        text = " ".join(content[: MAX_BODY_EXCERPT * 4].decode("utf-8", "replace").split())
-        body = _redact(text, secrets)[:MAX_BODY_EXCERPT]
-        raise ApiError(f"{method} {url} answered {status} with a body that is not JSON: "
-                       f"{body}", status=status, url=url, body=body) from None
+        pass
+    # raised outside the handler: the decoder's error keeps the whole body (it may hold
+    # secrets), and would be chained as the context
+    if not quote:
+        size = len(content)
+        del content, response
+        raise ApiError(f"{method} {url} answered {status} with a body that is not JSON "
+                       f"({size} bytes, not shown: it may hold secrets)", status=status, url=url)
+    text = " ".join(content[: MAX_BODY_EXCERPT * 4].decode("utf-8", "replace").split())
+    body = secrets.redact(text)[:MAX_BODY_EXCERPT]
+    raise ApiError(f"{method} {url} answered {status} with a body that is not JSON: {body}",
+                   status=status, url=url, body=body)
 
 
 def first_not_json(url: str, bodies: Iterable[bytes]) -> ApiError | None:
@@ -417,7 +458,7 @@ def _read_before(response: httpx.Response, deadline: _Deadline) -> None:
     response._content = bytes(body)  # what Response.read() keeps; .content reads it
 
 
-def _check(response: httpx.Response, secrets: Iterable[str]) -> httpx.Response:
+def _check(response: httpx.Response, secrets: Secrets) -> httpx.Response:
     """``response`` if final and usable (2xx, 304); raise to retry or to fail."""
     status = response.status_code
     if status < 300 or status == 304:
@@ -428,7 +469,7 @@ def _check(response: httpx.Response, secrets: Iterable[str]) -> httpx.Response:
 
 
 def _final_error(exc: BaseException, method: str, url: str, attempts: int,
-                 secrets: Iterable[str]) -> BaseException:
+                 secrets: Secrets) -> BaseException:
     """What the caller sees once retrying gave up on ``exc``."""
     if isinstance(exc, _RetryableResponseError):
         return error_for(exc.response, secrets)
@@ -436,7 +477,7 @@ def _final_error(exc: BaseException, method: str, url: str, attempts: int,
         return NetworkError(f"{method.upper()} {url} gave up at its {exc.seconds:g} s deadline "
                             f"after {attempts} attempt(s)", url=url)
     if isinstance(exc, httpx.RequestError):
-        detail = _redact(str(exc), secrets) or "no detail"
+        detail = secrets.redact(str(exc)) or "no detail"
         return NetworkError(f"{method.upper()} {url} failed after {attempts} attempt(s): "
                             f"{type(exc).__name__}: {detail}", url=url)
     return exc
@@ -456,13 +497,13 @@ class _BaseHttpClient:
                  headers: Mapping[str, str] | None):
         self.config = config
         self._auth = auth
-        self._fixed_secrets = tuple(s for s in secrets if s)
+        self._fixed_secrets = Secrets(secrets)
         self._headers = dict(headers or {})
 
     @property
-    def _secrets(self) -> tuple[str, ...]:
+    def _secrets(self) -> Secrets:
         extra: Iterable[str] = getattr(self._auth, "secrets", ())
-        return self._fixed_secrets + tuple(s for s in extra if s)
+        return self._fixed_secrets + Secrets(extra)
 
     def _client_options(self) -> dict[str, Any]:
         headers = {"User-Agent": self.config.user_agent, "Accept": "application/json"}
@@ -525,6 +566,7 @@ class HttpClient(_BaseHttpClient):
         (e.g. a token exchange by POST is safe to repeat)."""
         url, deadline, policy = self._attempts(method, path, idempotent)
         retrying = tenacity.Retrying(sleep=time.sleep, **policy)
+        failure: BaseException = AssertionError("unreachable: tenacity returns or raises")
         try:
             for attempt in retrying:
                 with attempt:
@@ -539,8 +581,10 @@ class HttpClient(_BaseHttpClient):
                     return _check(response, self._secrets)
         except (httpx.RequestError, _RetryableResponseError, _DeadlineError) as exc:
             attempts = retrying.statistics.get("attempt_number", 1)
-            raise _final_error(exc, method, url, attempts, self._secrets) from None
-        raise AssertionError("unreachable: tenacity either returns or raises")
+            failure = _final_error(exc, method, url, attempts, self._secrets)
+        # raised here, outside the handler, so that it chains nothing: httpx's error keeps
+        # the request, whose headers hold the key
+        raise failure
 
     def close(self) -> None:
         self._http.close()
@@ -602,6 +646,7 @@ class AsyncHttpClient(_BaseHttpClient):
         """See :meth:`HttpClient.request`."""
         url, deadline, policy = self._attempts(method, path, idempotent)
         retrying = tenacity.AsyncRetrying(sleep=asyncio.sleep, **policy)
+        failure: BaseException = AssertionError("unreachable: tenacity returns or raises")
         try:
             async for attempt in retrying:
                 with attempt:
@@ -616,8 +661,10 @@ class AsyncHttpClient(_BaseHttpClient):
                     return _check(response, self._secrets)
         except (httpx.RequestError, _RetryableResponseError, _DeadlineError) as exc:
             attempts = retrying.statistics.get("attempt_number", 1)
-            raise _final_error(exc, method, url, attempts, self._secrets) from None
-        raise AssertionError("unreachable: tenacity either returns or raises")
+            failure = _final_error(exc, method, url, attempts, self._secrets)
+        # raised here, outside the handler, so that it chains nothing: httpx's error keeps
+        # the request, whose headers hold the key
+        raise failure
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -13,7 +13,11 @@ Where the data comes from, for each name:
 Every live fetch is saved to the store and made conditionally against it, so an unchanged
 calibration costs one small request plus a store read. When the API can't be reached (or
 answers 5xx/429 after retries, or garbage), the store (then the bundled snapshot) is used with
-a :class:`~qtargets.QTargetsWarning` naming the snapshot's age. ``at`` is never exceeded: the
+a :class:`~qtargets.QTargetsWarning` naming the snapshot's age. Credentials that are set but
+cannot work (a blank or short key, a retired account, an instance that is not a CRN, a bad
+URL setting, a key the API rejects) are warned about once per vendor and call, and its names
+fall back the same way; with ``live=True`` they are the error, naming the setting to fix.
+``at`` is never exceeded: the
 result is the calibration in force at that instant (naive datetimes and bare dates are UTC;
 ``"2025-06-01"`` means midnight UTC at the start of that day). A name no vendor serves is
 still found in the store or the bundled data.
@@ -41,6 +45,7 @@ from ._exceptions import (
     ApiError,
     AuthenticationError,
     BackendInputError,
+    ConfigurationError,
     NetworkError,
     NotFoundError,
     QTargetsError,
@@ -190,6 +195,12 @@ def _offline_or_unknown(name: str, store: CalibrationStore | None) -> None:
             f"({looks}; bundled: {', '.join(bundled_backends())})") from None
 
 
+def is_refused(exc: BaseException) -> bool:
+    """Credentials that are set but cannot work (a setting, or the API rejecting them): a
+    name that need not be live falls back to the store (its vendor warned about once)."""
+    return isinstance(exc, (AuthenticationError, ConfigurationError))
+
+
 def is_outage(exc: BaseException) -> bool:
     """Failures the store may stand in for: the service, not the request, is the problem."""
     if isinstance(exc, (AuthenticationError, NotFoundError)):
@@ -215,6 +226,13 @@ class _Sources:
         self._retries = retries
         self._ends = time.monotonic() + timeout
         self._open: dict[str, Source] = {}
+        self._refused: set[str] = set()
+
+    def first_refusal(self, vendor: Vendor) -> bool:
+        """Whether this is the first time in this batch the vendor's credentials failed."""
+        first = vendor.name not in self._refused
+        self._refused.add(vendor.name)
+        return first
 
     async def of(self, vendor: Vendor) -> Source:
         if vendor.name not in self._open:
@@ -249,14 +267,21 @@ async def _fetch_one(name: str, at: datetime | None, live: bool | None,
         fetched = await sources.within(source.fetch(name, at, store),
                                        f"{vendor.label} ({name})")
     except QTargetsError as exc:
-        if live or not is_outage(exc):
+        refused = is_refused(exc)
+        if live or not (refused or is_outage(exc)):
             raise
         try:
             fallback, where = _offline_from(name, at, store)
         except UnknownBackendError:
             raise exc from None
-        warn(f"{vendor.label} unreachable ({type(exc).__name__}: {exc}); using the {where} "
-             f"calibration of {name} taken {_taken(fallback)}, {_age(fallback.taken_at)}")
+        if not refused:
+            warn(f"{vendor.label} unreachable ({type(exc).__name__}: {exc}); using the "
+                 f"{where} calibration of {name} taken {_taken(fallback)}, "
+                 f"{_age(fallback.taken_at)}")
+        elif sources.first_refusal(vendor):
+            warn(f"{vendor.label} credentials unusable ({type(exc).__name__}: {exc}); using "
+                 f"stored or bundled calibrations of its devices ({name}: the {where} one "
+                 f"taken {_taken(fallback)}, {_age(fallback.taken_at)})")
         return fallback
     return fetched.calibration
 

@@ -42,6 +42,7 @@ from .._http import (
     decode_json,
     first_not_json,
 )
+from .._secret import hide
 from ..model import utc, validate_payload
 from .account import IBMAccount, resolve_account
 from .auth import IAMAuth
@@ -82,8 +83,10 @@ class _IBMBase:
                  backoff_max: float = 8.0, retry_after_max: float = 30.0,
                  transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
                  ) -> None:
+        key = hide(api_key)
+        del api_key  # only the masked copy stays in this frame, whatever is raised below
         self.account: IBMAccount = resolve_account(
-            api_key, instance, region=region, api_url=api_url, iam_url=iam_url,
+            key, instance, region=region, api_url=api_url, iam_url=iam_url,
             account=account, account_file=account_file)
         options: dict[str, Any] = {
             "timeout": timeout, "deadline": deadline, "max_retries": retries,
@@ -99,8 +102,10 @@ class _IBMBase:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(api_url={self.config.base_url!r}, "
-                f"instance={self.account.instance!r}, apikey=***)")
+        # safe on a half-built client too: a traceback showing locals reprs it
+        account = getattr(self, "account", None)
+        url, instance = (account.api_url, account.instance) if account is not None else ("?", "?")
+        return f"{type(self).__name__}(api_url={url!r}, instance={instance!r}, apikey=***)"
 
     # -- requests ----------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ import httpx
 
 from .._exceptions import ApiError, AuthenticationError, NetworkError
 from .._http import AsyncHttpClient, HttpClient, HttpConfig, decode_json
+from .._secret import HiddenForm, Secret, Secrets
 
 __all__ = ["IAM_GRANT_TYPE", "IAMAuth", "clear_token_cache"]
 
@@ -144,34 +145,41 @@ class IAMAuth(httpx.Auth):
     def __init__(self, api_key: str, config: HttpConfig, *,
                  transport: httpx.BaseTransport | None = None,
                  async_transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._key = api_key
+        self._key = Secret(api_key)
+        del api_key  # only the masked copy stays in a frame
         self._config = config
-        self._slot = (config.base_url, hashlib.sha256(api_key.encode()).hexdigest())
+        self._slot = (config.base_url, hashlib.sha256(self._key.encode()).hexdigest())
         self._transport = transport
         self._async_transport = async_transport
         self._issued: set[str] = set()  # tokens this auth saw, to redact them
 
     @property
-    def secrets(self) -> tuple[str, ...]:
-        return (self._key, *self._issued)
+    def secrets(self) -> Secrets:
+        return Secrets((self._key, *self._issued))
 
     def __repr__(self) -> str:
         return f"IAMAuth(iam={self._config.base_url!r}, apikey=***)"
 
     # -- the exchange -----------------------------------------------------------------------
 
-    def _form(self) -> dict[str, str]:
-        return {"grant_type": IAM_GRANT_TYPE, "apikey": self._key}
+    def _form(self) -> HiddenForm:
+        return HiddenForm(grant_type=IAM_GRANT_TYPE, apikey=self._key)
 
     def _token_from(self, response: httpx.Response, now: float) -> _Token:
-        body = decode_json(response, self.secrets)
-        value = body.get("access_token") if isinstance(body, dict) else None
+        body = decode_json(response, self.secrets, quote=False)  # tokens: never quoted
+        if not isinstance(body, dict):
+            body = {}
+        value = body.pop("access_token", None)
+        refresh_at = _refresh_at(now, body)
+        del body  # it may hold a refresh token: no frame keeps it
         if not isinstance(value, str) or not value:
             raise ApiError(f"IBM Cloud IAM at {self._config.base_url} answered without an "
                            f"access_token", status=response.status_code,
                            url=f"{self._config.base_url}/{TOKEN_PATH}")
-        self._issued.add(value)
-        return _Token(value, _refresh_at(now, body))
+        token = _Token(Secret(value), refresh_at)
+        del value
+        self._issued.add(token.value)
+        return token
 
     def _rejected(self, exc: ApiError) -> BaseException:
         """IAM says 400 BXNIM0415E ("API key could not be found") for a wrong key."""
@@ -192,7 +200,8 @@ class IAMAuth(httpx.Auth):
                                    f"took longer than {self._config.deadline:g} s") from None
         try:
             now = time.time()
-            iam = HttpClient(self._config, secrets=(self._key,), transport=self._transport)
+            iam = HttpClient(self._config, secrets=Secrets((self._key,)),
+                             transport=self._transport)
             try:
                 response = iam.request("POST", TOKEN_PATH, data=self._form(),
                                        idempotent=True)
@@ -217,7 +226,7 @@ class IAMAuth(httpx.Auth):
             return self._seen(await asyncio.shield(waiting))
         try:
             now = time.time()
-            iam = AsyncHttpClient(self._config, secrets=(self._key,),
+            iam = AsyncHttpClient(self._config, secrets=Secrets((self._key,)),
                                   transport=self._async_transport)
             try:
                 response = await iam.request("POST", TOKEN_PATH, data=self._form(),

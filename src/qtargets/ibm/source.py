@@ -151,7 +151,8 @@ class IBMVendor(Vendor):
         return backend.startswith("ibm_")
 
     def configured(self) -> bool:
-        return any(os.environ.get(e) for e in KEY_ENVS) or default_account_file().is_file()
+        return (any(os.environ.get(e, "").strip() for e in KEY_ENVS)
+                or default_account_file().is_file())
 
     def open(self, *, timeout: float, retries: int) -> IBMSource:
         return IBMSource(AsyncIBMClient(timeout=timeout, retries=retries))

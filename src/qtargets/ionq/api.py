@@ -46,7 +46,13 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 import msgspec
 
-from .._exceptions import ApiError, AuthenticationError, CalibrationError, NotFoundError
+from .._exceptions import (
+    ApiError,
+    AuthenticationError,
+    CalibrationError,
+    ConfigurationError,
+    NotFoundError,
+)
 from .._flow import Flow, Get, run_flow, run_flow_async
 from .._http import (
     ApiClient,
@@ -56,8 +62,11 @@ from .._http import (
     HttpClient,
     HttpConfig,
     HttpResult,
+    base_url_setting,
     decode_json,
+    safe_url,
 )
+from .._secret import Secret, Secrets, checked_key, hide
 from ..model import maybe_timestamp, utc, validate_payload
 from .models import Backend, Characterization, backends_adapter, characterization_adapter
 
@@ -142,22 +151,52 @@ def _object(result: HttpResult) -> dict[str, Any]:
     return body
 
 
-def _api_version(base_url: str, requested: ApiVersion | None) -> ApiVersion:
-    """The API version ``base_url`` speaks: its last path segment, or ``requested``."""
+def _api_version(base_url: str, requested: ApiVersion | None, setting: str) -> ApiVersion:
+    """The API version ``base_url`` (from ``setting``) speaks: its last path segment, or
+    ``requested``."""
     known: tuple[ApiVersion, ...] = get_args(ApiVersion)
     if requested is not None and requested not in known:
-        raise ValueError(f"api_version must be one of {', '.join(known)}, got {requested!r}")
+        raise ConfigurationError(f"api_version must be one of {', '.join(known)}, got "
+                                 f"{requested!r}", setting="api_version")
     segment = urlsplit(base_url).path.rstrip("/").rpartition("/")[2]
     in_url = next((v for v in known if v == segment), None)
     if requested is None:
         if in_url is None:
-            raise ValueError(
-                f"cannot tell the IonQ API version from the base URL {base_url!r}: end it in "
-                f"/v0.3 or /v0.4, or pass api_version='v0.3' or 'v0.4'")
+            raise ConfigurationError(
+                f"{setting}: cannot tell the IonQ API version from {base_url!r}: end it in "
+                f"/v0.3 or /v0.4 (e.g. {DEFAULT_BASE_URL}), or pass api_version='v0.3' or "
+                f"'v0.4'", setting=setting)
         return in_url
     if in_url is not None and in_url != requested:
-        raise ValueError(f"api_version={requested!r} contradicts the base URL {base_url!r}")
+        raise ConfigurationError(f"api_version={requested!r} contradicts {setting} "
+                                 f"({base_url!r})", setting=setting)
     return requested
+
+
+def _key(given: Secret | None) -> Secret:
+    """The IonQ API key: ``given``, else ``$IONQ_API_KEY``; checked (see
+    :func:`~qtargets._secret.checked_key`)."""
+    if given is not None:
+        return checked_key(given, "api_key=", "IonQ")
+    key = hide(os.environ.get(API_KEY_ENV))
+    if key is None:
+        raise AuthenticationError(f"no IonQ API key: pass api_key=... or set the "
+                                  f"{API_KEY_ENV} environment variable")
+    return checked_key(key, API_KEY_ENV, "IonQ")
+
+
+def _device(name: str) -> str:
+    return name.strip().lower().removeprefix("qpu.")
+
+
+def _of(backend: str, body: CharacterizationBody) -> CharacterizationBody:
+    """``body``, if it is a characterization of ``backend`` (or names no device): a server
+    answering with another device's would otherwise be stored and used as this one's."""
+    named = body.data.get("backend") or body.data.get("target")
+    if isinstance(named, str) and _device(named) != _device(backend):
+        raise ApiError(f"{safe_url(body.url)} answered a characterization of {named!r} for "
+                       f"backend {backend!r}", url=safe_url(body.url))
+    return body
 
 
 class _IonQBase:
@@ -173,19 +212,16 @@ class _IonQBase:
                  retry_after_max: float = 30.0,
                  transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
                  ) -> None:
-        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-        if not key:
-            raise AuthenticationError(
-                f"no IonQ API key: pass api_key=... or set the {API_KEY_ENV} environment "
-                f"variable")
+        key = _key(hide(api_key))
+        del api_key  # only the masked copy stays in this frame, whatever is raised below
         default = f"{API_ROOT}/{api_version}" if api_version is not None else DEFAULT_BASE_URL
+        url, setting = base_url_setting(base_url, "base_url=", BASE_URL_ENV, default)
         self.config = HttpConfig(
-            base_url=base_url or os.environ.get(BASE_URL_ENV) or default,
-            timeout=timeout, deadline=deadline, max_retries=retries, backoff_base=backoff_base,
-            backoff_max=backoff_max, retry_after_max=retry_after_max)
-        self.api_version = _api_version(self.config.base_url, api_version)
+            base_url=url, timeout=timeout, deadline=deadline, max_retries=retries,
+            backoff_base=backoff_base, backoff_max=backoff_max, retry_after_max=retry_after_max)
+        self.api_version = _api_version(self.config.base_url, api_version, setting)
         self._auth = ApiKeyAuth(key, "apiKey")
-        self._secrets = (key,)
+        self._secrets = Secrets((key,))
         self._connect(transport)
 
     def _connect(self, transport: Any) -> None:
@@ -193,7 +229,10 @@ class _IonQBase:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.config.base_url!r}, apiKey=***)"
+        # safe on a half-built client too: a traceback showing locals reprs it
+        config = getattr(self, "config", None)
+        url = config.base_url if config is not None else "?"
+        return f"{type(self).__name__}(base_url={url!r}, apiKey=***)"
 
     # -- paths and parameters --------------------------------------------------------------
 
@@ -289,13 +328,13 @@ class _IonQBase:
             get = Get(f"characterizations/backends/{quote(backend, safe='')}/current")
             result = yield from self._send(get)
             _object(result)
-            return CharacterizationBody(result.url, result.body)
+            return _of(backend, CharacterizationBody(result.url, result.body))
         get = self._list_get(backend, 1, 1)
         items, _ = self._page((yield from self._send(get)))
         if not items:
             raise NotFoundError(f"no characterization of {backend} ({self._url(get)})",
                                 status=None, url=self._url(get, query=False))
-        return items[0]
+        return _of(backend, items[0])
 
     def _characterization_flow(self, characterization_id: str,
                                backend: str | None) -> Flow[CharacterizationBody]:
@@ -319,7 +358,7 @@ class _IonQBase:
         for page in range(1, MAX_PAGES + 1):
             get = self._list_get(backend, limit, page, start_ms=start_ms, end_ms=end_ms)
             items, pages = self._page((yield from self._send(get)))
-            new = [c for c in items if c.id is None or c.id not in seen]
+            new = [_of(backend, c) for c in items if c.id is None or c.id not in seen]
             seen.update(c.id for c in new if c.id is not None)
             out.extend(new)
             if self._last_page(pages, items, limit, bool(new)):

@@ -109,7 +109,7 @@ class IonQVendor(Vendor):
         return True
 
     def configured(self) -> bool:
-        return bool(os.environ.get(API_KEY_ENV))
+        return bool(os.environ.get(API_KEY_ENV, "").strip())
 
     def open(self, *, timeout: float, retries: int) -> IonQSource:
         return IonQSource(AsyncIonQClient(timeout=timeout, retries=retries))
