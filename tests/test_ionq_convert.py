@@ -27,7 +27,7 @@ import pytest
 from qiskit.transpiler import Target
 
 import qtargets
-from qtargets import CalibrationError, QTargetsError, UnknownBackendError
+from qtargets import CalibrationError, QTargetsError, QTargetsWarning, UnknownBackendError
 from qtargets.ionq import from_ionq, parse_characterization, to_calibration
 from qtargets.ionq.convert import QIS_ENTANGLING, QIS_SINGLE, QIS_SWAP, QIS_VIRTUAL
 
@@ -390,8 +390,22 @@ def test_harmony_numbers(harmony_v01: dict[str, Any]) -> None:
 
 
 def test_backend_wins_over_target_when_both_are_given(harmony_v01: dict[str, Any]) -> None:
+    harmony_v01["backend"] = "qpu.harmony"
+    assert to_calibration(harmony_v01).backend_name == "qpu.harmony"
+
+
+def test_backend_and_target_naming_two_devices_is_a_warning(harmony_v01: dict[str, Any]
+                                                           ) -> None:
     harmony_v01["backend"] = "qpu.aria-2"
-    assert to_calibration(harmony_v01).backend_name == "qpu.aria-2"
+    with pytest.warns(QTargetsWarning, match=r"target: 'qpu.harmony' names another device"):
+        assert to_calibration(harmony_v01).backend_name == "qpu.aria-2"
+
+
+def test_more_qubits_than_the_family_has_is_a_warning(aria_v03: dict[str, Any]) -> None:
+    aria_v03["backend"] = "qpu.harmony"
+    with pytest.warns(QTargetsWarning, match=r"qubits: 25 qubits on 'qpu.harmony', whose "
+                                             r"family \(Harmony\) has 11"):
+        assert to_calibration(aria_v03).num_qubits == 25
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -595,7 +609,7 @@ def test_unknown_backend_works_once_the_entangler_is_named(
 
 @pytest.mark.parametrize(("backend", "gate"), [
     ("qpu.aria-2", "ms"), ("qpu.aria-3", "ms"), ("ionq.qpu.forte-1", "zz"),
-    ("forte-enterprise-1", "zz"), ("QPU.HARMONY", "ms"),
+    ("forte-enterprise-1", "zz"), ("QPU.ARIA-1", "ms"),
 ])
 def test_backend_names_map_to_their_family_entangler(
     aria_v03: dict[str, Any], backend: str, gate: str

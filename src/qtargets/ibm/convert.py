@@ -8,7 +8,7 @@ wrong; those differences are listed in ``docs/ibm.md``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -75,6 +75,16 @@ GATE_FIELDS: dict[str, tuple[str, Dimension, str]] = {
 }
 KNOWN_TIMING = ("granularity", "min_length", "pulse_alignment", "acquire_alignment")
 
+# ``/properties`` describes every gate the device is calibrated for; ``/configuration`` only
+# those of the mode it was fetched in. So real properties of Heron and Nighthawk devices hold
+# the fractional gates whether or not the configuration offers them, and legacy devices list
+# ``u`` and ``p`` (qiskit's names for ``u3`` and ``u1``) beside the ``u1``/``u2``/``u3`` they
+# offer. Those entries are left out quietly; entries of any other gate the configuration does
+# not offer are left out with a warning.
+OTHER_MODE_GATES = frozenset({"rx", "rzz"})
+RENAMED_GATES = {"u": "u3", "p": "u1"}
+
+
 def parse_configuration(payload: Payload) -> BackendConfiguration:
     """The validated pydantic model of a ``/configuration`` body (dict or JSON text)."""
     return validate_payload(configuration_adapter, payload, "configuration")
@@ -103,6 +113,9 @@ def to_calibration(
     """
     conf = decode_configuration(configuration)
     props = decode_properties(properties) if properties is not None else None
+    if props is not None:
+        _same_device(conf, props)
+    _check_coupling_map(conf)
     warned: set[str] = set()
 
     def warn_once(key: str, message: str) -> None:
@@ -257,9 +270,17 @@ def _where(
             name: (shape[1], {}) for name, shape in shapes.items()
             if shape[0] != "control_flow" and name != "measure"}
         make = tuple.__new__  # GateCalibration(...) without its Python-level __new__
+        # Entries whose numbers nothing here takes: their gates, qubits and count, checked
+        # after the loop (collecting costs less than checking each one).
+        unused_gates: dict[str, None] = {}
+        unused_qubits: list[int] = []
+        skipped = 0
         for gi, gate_props in enumerate(props.gates):
             found = slots.get(gate_props.gate)
             if found is None:
+                unused_gates[gate_props.gate] = None
+                unused_qubits += gate_props.qubits
+                skipped += 1
                 continue
             width, measured = found
             key = tuple(gate_props.qubits)
@@ -267,6 +288,12 @@ def _where(
                 _checked_qubits(f"properties.gates[{gi}].qubits", key, n, width)
             measured[key] = make(GateCalibration,
                              (key, *_gate_values(gate_props.parameters, gi, warn_once)))
+        if skipped:
+            _check_unused(props, unused_gates, max(unused_qubits, default=0), conf, shapes,
+                          slots, warn_once)
+        # Fewer qubit tuples than entries: some repeat one, and the last of each was kept.
+        if sum(len(measured) for _, measured in slots.values()) + skipped != len(props.gates):
+            _report_conflicts(props, slots, warn_once)
         for name, (_, measured) in slots.items():
             if measured:
                 qargs[name] = measured
@@ -297,6 +324,116 @@ def _where(
         if name in supported and name in qargs and qargs[name] is None:
             qargs[name] = {(i,): GateCalibration((i,)) for i in range(n)}
     return qargs
+
+
+def _same_device(conf: WireConfiguration, props: WireProperties) -> None:
+    """Refuse properties measured on another device than the configuration describes.
+
+    Combined, they would describe neither device (one's error rates on the other's qubits),
+    and when both have as many qubits nothing else would notice.
+    """
+    if props.backend_name != conf.backend_name:
+        raise CalibrationError(
+            "properties.backend_name",
+            f"expected the configuration's device {conf.backend_name!r}: the properties of "
+            "another device cannot be combined with it",
+            props.backend_name,
+        )
+
+
+def _check_coupling_map(conf: WireConfiguration) -> None:
+    """Refuse a ``configuration.coupling_map`` pair that cannot exist on the device.
+
+    The calibration takes where gates run from the gate configs and the properties, not from
+    this map; but a pair naming a qubit the device lacks (or one qubit twice) means the payload
+    is corrupt or of another device, and passing over it would hide that.
+    """
+    n = conf.n_qubits
+    for j, pair in enumerate(conf.coupling_map or ()):
+        if len(pair) == 2 and pair[0] != pair[1] and pair[0] < n and pair[1] < n:
+            continue
+        path = f"configuration.coupling_map[{j}]"
+        if len(pair) != 2:
+            raise CalibrationError(path, "expected a pair of qubits", pair)
+        if pair[0] == pair[1]:
+            raise CalibrationError(path, "a qubit cannot be coupled to itself", pair)
+        raise CalibrationError(path, f"qubit index out of range for {n} qubits", pair)
+
+
+def _check_unused(
+    props: WireProperties,
+    gates: Iterable[str],
+    top: int,
+    conf: WireConfiguration,
+    shapes: dict[str, _Shape],
+    slots: Mapping[str, object],
+    warn_once: Callable[[str, str], None],
+) -> None:
+    """Check the ``properties.gates`` entries whose numbers the calibration does not take:
+    ``gates`` are their names, ``top`` their highest qubit index.
+
+    They are ``measure``'s (its numbers come from the qubits' readout data) and those of gates
+    the configuration does not offer. Their qubits must still exist: an index past
+    ``n_qubits`` means the properties are corrupt or of another device. A gate the
+    configuration does not offer is left out with a warning, unless IBM routinely measures it
+    outside the configuration's mode (see :data:`OTHER_MODE_GATES`) or it is a basis gate
+    already warned about.
+    """
+    n = conf.n_qubits
+    if top >= n:
+        index, entry = next((i, g) for i, g in enumerate(props.gates)
+                            if g.gate not in slots and g.qubits and max(g.qubits) >= n)
+        k = next(k for k, q in enumerate(entry.qubits) if q >= n)
+        raise CalibrationError(f"properties.gates[{index}].qubits[{k}]",
+                               f"qubit index out of range for {n} qubits", entry.qubits[k])
+    for name in gates:
+        if (name in shapes or name in OTHER_MODE_GATES or RENAMED_GATES.get(name) in shapes
+                or name in conf.basis_gates):
+            continue
+        index = next(i for i, g in enumerate(props.gates) if g.gate == name)
+        warn_once(f"unoffered:{name}",
+                  f"properties.gates[{index}].gate: {name!r} is not among the instructions "
+                  "the configuration offers (basis_gates, supported_instructions, "
+                  "instruction_signatures); its properties entries are left out of the "
+                  "calibration")
+
+
+def _report_conflicts(
+    props: WireProperties,
+    slots: Mapping[str, object],
+    warn_once: Callable[[str, str], None],
+) -> None:
+    """Warn where two ``properties.gates`` entries give one gate on the same qubits different
+    numbers: only one can be kept, and which one is right the payload does not say.
+
+    The later entry is kept, as qiskit-ibm-runtime does; identical repeats are merged without
+    a word, as they lose nothing. One warning per gate name, naming its first conflict. Runs
+    only when some entries repeat (the fast loop just counts), so it can afford to decode them
+    again.
+    """
+    seen: dict[tuple[str, tuple[int, ...]], tuple[int, GateCalibration]] = {}
+    for index, gate_props in enumerate(props.gates):
+        name = gate_props.gate
+        if name not in slots:
+            continue
+        key = tuple(gate_props.qubits)
+        entry = GateCalibration(key, *_gate_values(gate_props.parameters, index, warn_once))
+        before = seen.get((name, key))
+        if before is not None and before[1] != entry:
+            earlier, kept = before
+            warn_once(
+                f"duplicate:{name}",
+                f"properties.gates[{index}]: {name} on qubits {list(key)} is also at "
+                f"properties.gates[{earlier}] with other numbers ({_figures(kept)} there, "
+                f"{_figures(entry)} here); the later entry is kept",
+            )
+        seen[name, key] = (index, entry)
+
+
+def _figures(gate: GateCalibration) -> str:
+    """A gate entry's numbers as the calibration holds them (SI), for a message."""
+    return (f"error={gate.error!r}, duration={gate.duration!r} s, "
+            f"operational={gate.operational!r}")
 
 
 def _plausible_qargs(key: tuple[int, ...], n: int, width: int) -> bool:

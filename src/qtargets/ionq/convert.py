@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from qiskit.transpiler import Target
 
-from .._exceptions import CalibrationError
+from .._exceptions import CalibrationError, warn
 from ..build import build_target, standard_operations
 from ..model import (
     FRAME_CHANGES,
@@ -87,6 +87,7 @@ def parse_characterization(payload: Payload) -> tuple[Characterization, str]:
             if not page.characterizations:
                 raise CalibrationError("characterizations", "no characterization in the list",
                                        page.characterizations)
+            _one_device(page.characterizations)
             moments = [_date(c.date, f"characterizations[{i}].date")
                        for i, c in enumerate(page.characterizations)]
             newest = max(range(len(moments)), key=lambda i: _timestamp(moments[i]))
@@ -117,6 +118,9 @@ def to_calibration(
     if not backend:
         raise CalibrationError(f"{root}.backend", "required field is missing (or 'target')",
                                show_value=False)
+    if char.backend and char.target and char.backend != char.target:
+        warn(f"{root}.target: {char.target!r} names another device than {root}.backend "
+             f"{char.backend!r}; the backend is used")
     if two_qubit_gate is None:
         family = family_of(backend)
         two_qubit_gate, processor = family.two_qubit_gate, family.name
@@ -126,6 +130,9 @@ def to_calibration(
         processor = None
     n = char.qubits
     pairs = _pairs(char.connectivity, n, root)
+    if processor is not None and n > family.qubits:  # errors first, then doubts
+        warn(f"{root}.qubits: {n} qubits on {backend!r}, whose family ({family.name}) has "
+             f"{family.qubits}: is the backend name right?")
 
     used: list[str] = []
     fidelity = char.fidelity
@@ -272,6 +279,29 @@ def _pairs(connectivity: list[list[int]] | None, n: int, root: str) -> list[tupl
             raise CalibrationError(path, "a qubit cannot pair with itself", pair)
         pairs.add((a, b) if a < b else (b, a))  # duplicates and reversed pairs are the same
     return sorted(pairs)
+
+
+def _one_device(characterizations: list[Characterization]) -> None:
+    """Refuse a list page whose entries are of different devices.
+
+    The endpoint lists the characterizations of one backend; a page mixing devices is not
+    what it claims to be, and "the most recent entry" could then be another device's.
+    """
+    first: tuple[int, str] | None = None
+    for i, char in enumerate(characterizations):
+        name = char.backend or char.target
+        if not name:
+            continue
+        if first is None:
+            first = (i, name)
+        elif name != first[1]:
+            field = "backend" if char.backend else "target"
+            raise CalibrationError(
+                f"characterizations[{i}].{field}",
+                f"expected {first[1]!r}, the device of characterizations[{first[0]}]: a "
+                "page lists the characterizations of one device",
+                name,
+            )
 
 
 def _both_ways(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
