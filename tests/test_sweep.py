@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import csv
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -233,3 +237,73 @@ def test_the_sweep_command_writes_one_csv_row_per_run_and_a_plot(tmp_path: Path)
     failed = CliRunner().invoke(app, ["sweep", str(empty), "--backends", "ibm_fez"])
     assert failed.exit_code == 2
     assert "no *.qasm files" in failed.output
+
+
+# -- workers that die -----------------------------------------------------------------------------
+
+
+UNGUARDED_SCRIPT = """\
+import qtargets
+from qiskit import QuantumCircuit
+
+ghz = QuantumCircuit(3, name="ghz_3")
+ghz.h(0)
+ghz.cx(0, 1)
+ghz.cx(1, 2)
+ghz.measure_all()
+
+records = qtargets.sweep([ghz], ["ibm_fez", "qpu.aria-1"], methods=["default", "qtargets"],
+                         seeds=[1, 2], optimization_level=1, max_workers=2)
+print(len(records), "records")
+"""
+
+
+def test_a_sweep_without_a_main_guard_fails_fast_saying_what_to_do(tmp_path: Path) -> None:
+    script = tmp_path / "unguarded.py"  # the docs' first snippet, as a plain script would be
+    script.write_text(UNGUARDED_SCRIPT, encoding="utf-8")
+    began = time.monotonic()
+    finished = subprocess.run([sys.executable, str(script)], cwd=tmp_path, check=False,
+                              capture_output=True, text=True, timeout=60)  # it used to hang
+    assert finished.returncode != 0, finished.stdout
+    assert "records" not in finished.stdout
+    # each worker re-imports the script: the sweep it starts there refuses at once...
+    assert "SweepError: sweep was called in a worker process that is still starting" in (
+        finished.stderr)
+    # ...and the script itself gets the typed error, naming the fix, once the workers died
+    assert "SweepError: sweep: the worker processes died while starting" in finished.stderr
+    assert 'start the sweep under `if __name__ == "__main__":`' in finished.stderr
+    assert time.monotonic() - began < 60
+
+
+class _KillsItsWorker:
+    """Unpickled, it kills the process unpickling it with SIGKILL, as the kernel's OOM killer
+    would: a worker taking a run that carries it dies there, with nothing sent back."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (signal.raise_signal, (signal.SIGKILL,))
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+def test_a_killed_worker_loses_no_finished_record() -> None:
+    killer = ghz(3)
+    killer.metadata = {"kill": _KillsItsWorker()}
+    circuits = {"first": ghz(3), "second": ghz(4), "killer": killer, "after": ghz(3)}
+    progress: list[tuple[int, int]] = []
+    # one worker takes the runs in order: two finish, then it dies taking the third
+    with pytest.warns(qtargets.QTargetsWarning, match=r"a worker process died .*: 2 of 4 runs "
+                                                      r"did not finish .* the 2 finished are "
+                                                      r"kept"):
+        records = sweep(circuits, ["ibm_fez"], methods=["default"], optimization_level=1,
+                        max_workers=1, progress=lambda done, total: progress.append(
+                            (done, total)))
+    first, second, killed, after = records
+    assert [r.circuit for r in records] == ["first", "second", "killer", "after"]
+    for finished in (first, second):
+        assert finished.error is None
+        assert finished.esp is not None
+    for lost in (killed, after):
+        assert lost.error == "BrokenProcessPool: a worker process died before this run finished"
+        assert lost.esp is None
+        assert lost.device == "ibm_fez"
+    assert records.failed == [killed, after]
+    assert progress == [(done, 4) for done in range(1, 5)]  # the bar still reaches the end

@@ -18,12 +18,22 @@ timings.
 
 Executors: ``None`` (a local process pool, one worker per core), any
 ``concurrent.futures.Executor``, or a ``dask.distributed`` client's ``get_executor()``.
-Calibrations travel to each worker once, not with every run: the default pool receives them
-when its workers start; on Dask they are scattered to every worker once (``broadcast``); any
-other executor gets them with each run. Each worker process builds a calibration's Target
-once and keeps it; :attr:`SweepRecords.transfers` counts the builds per worker, so this can be
-checked. Runs in one process take turns (qiskit's transpiler is not thread-safe), so thread
-pools give no speed-up: parallelism comes from processes.
+Calibrations travel to each worker once, not with every run: the default pool's workers read
+them from a private temporary directory when they start (not through the spawn pipe, whose
+write blocks for good when a worker dies before reading it); on Dask they are scattered to
+every worker once (``broadcast``); any other executor gets them with each run. Each worker
+process builds a calibration's Target once and keeps it; :attr:`SweepRecords.transfers`
+counts the builds per worker, so this can be checked. Runs in one process take turns
+(qiskit's transpiler is not thread-safe), so thread pools give no speed-up: parallelism comes
+from processes.
+
+Worker processes are *spawned*: each is a fresh Python that re-imports the main script, so a
+script must start a sweep under ``if __name__ == "__main__":``. Without it the sweep raises a
+:class:`~qtargets.SweepError` saying so, in the workers (which would otherwise start sweeps of
+their own) and in the script, as soon as the workers have died, instead of waiting forever.
+A worker that dies later (killed by the operating system) costs only the runs not yet
+finished: they become records carrying the error, with a :class:`~qtargets.QTargetsWarning`,
+and every finished run is kept.
 """
 
 from __future__ import annotations
@@ -34,12 +44,20 @@ import math
 import multiprocessing
 import os
 import pickle  # only our own payloads: Targets the sweep pickled itself
+import shutil
 import socket
 import statistics
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    as_completed,
+)
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +66,7 @@ from typing import Any
 from qiskit import QuantumCircuit
 from qiskit.transpiler import Target
 
-from ._exceptions import SweepError, error_message
+from ._exceptions import SweepError, error_message, warn
 from ._optional import require
 from .backends import Figures, QTargetsBackend
 from .build import build_target
@@ -191,9 +209,23 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _install(payloads: Mapping[str, bytes]) -> None:
-    """Pool initializer: every calibration arrives once, when the worker starts."""
-    _PAYLOADS.update(payloads)
+_STARTED = "started-"
+"""A worker's mark in the sweep's directory: it got through starting (the main script's
+re-import included) to the pool initializer."""
+
+
+def _install(directory: str, keys: Sequence[str]) -> None:
+    """Pool initializer: mark this worker started, then read every calibration, once.
+
+    The calibrations come from files rather than the initializer's arguments: those travel
+    in the spawn pipe, which the parent writes whole, holding its read end open, while the
+    child reads it only after re-importing the main script; a child that dies there (a script
+    without a main guard) would leave a large write blocked forever.
+    """
+    folder = Path(directory)
+    (folder / f"{_STARTED}{os.getpid()}").touch()
+    for key in keys:
+        _PAYLOADS[key] = (folder / key).read_bytes()
 
 
 def _target(key: str, payload: bytes | None) -> tuple[Target, bool]:
@@ -215,8 +247,11 @@ def _decode(data: bytes) -> Target:
     return target
 
 
-def _execute(run: _Run, payload: bytes | None = None
-             ) -> tuple[SweepRecord, str, bool]:
+_Result = tuple[SweepRecord, str, bool]
+"""What a run gives back: its record, the worker's name, whether its Target was built now."""
+
+
+def _execute(run: _Run, payload: bytes | None = None) -> _Result:
     """One run in a worker: (record, worker name, whether the calibration arrived now)."""
     base = SweepRecord(circuit=run.circuit_name, device=run.device, taken_at=run.taken_at,
                        method=run.method, seed=run.seed,
@@ -229,10 +264,16 @@ def _execute(run: _Run, payload: bytes | None = None
                 run.circuit, run.optimization_level, seed_transpiler=run.seed, **run.options)
         record = base.with_result(done)
     except Exception as exc:  # a failed run is a record, not a crashed sweep
+        record = replace(base, error=_error_text(exc))
+    return record, _worker_name(), built
+
+
+def _error_text(exc: BaseException, message: str | None = None) -> str:
+    """A record's ``error``: ``"TypeName: first line of the message"``, at most 500 long."""
+    if message is None:
         text = error_message(exc)
         message = text.splitlines()[0] if text else ""
-        record = replace(base, error=f"{type(exc).__name__}: {message}"[:500])
-    return record, _worker_name(), built
+    return f"{type(exc).__name__}: {message}"[:500]
 
 
 # -- the driver ---------------------------------------------------------------------------------
@@ -292,6 +333,21 @@ def _circuits(circuits: Iterable[QuantumCircuit] | Mapping[str, QuantumCircuit]
 Progress = Callable[[int, int], None]
 """``progress(runs done, runs in all)``."""
 
+_MAIN_GUARD = (
+    'start the sweep under `if __name__ == "__main__":` in your script. Worker processes '
+    "are spawned: each is a fresh Python that re-imports the script (the __main__ module), "
+    "so a sweep started by the script's top-level code is started again in every worker")
+
+_WORKER_DIED = "a worker process died before this run finished"
+
+
+def _in_spawn_bootstrap() -> bool:
+    """Whether this process is a spawned (or forkserver) child still re-importing the main
+    module, before it can run anything: multiprocessing's own test, the one behind the
+    RuntimeError it raises when a process is started then. (``parent_process()`` is no help:
+    it is set only once that phase is over.)"""
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
 
 def sweep(
     circuits: Iterable[QuantumCircuit] | Mapping[str, QuantumCircuit],
@@ -313,6 +369,9 @@ def sweep(
     pool of ``max_workers`` (default: one per core); see the module documentation for the
     others.
     """
+    if _in_spawn_bootstrap():  # the script's re-import in a worker: never a pool of its own
+        raise SweepError(f"sweep was called in a worker process that is still starting "
+                         f"(re-importing the main script): {_MAIN_GUARD}")
     named_circuits = _circuits(circuits)
     devices = [_device(d) for d in resolve_all(targets)]
     if not devices:
@@ -327,48 +386,106 @@ def sweep(
             for seed in seed_list]
     payloads = {dev.key: dev.payload for dev in devices}
 
-    own = executor is None
-    if own:
-        executor = ProcessPoolExecutor(
-            max_workers=max_workers or os.cpu_count() or 1,
-            # spawn: forking a process whose qiskit has started threads can deadlock
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_install, initargs=(payloads,))
-    assert executor is not None
-    try:
-        futures = _submit(executor, runs, payloads, shipped=own)
-        results: list[tuple[SweepRecord, str, bool] | None] = [None] * len(runs)
-        index_of = {id(f): i for i, f in enumerate(futures)}
-        for done, future in enumerate(as_completed(futures), 1):
-            results[index_of[id(future)]] = future.result()
-            if progress is not None:
-                progress(done, len(runs))
-    finally:
-        if own:
-            executor.shutdown(wait=True, cancel_futures=True)
+    if executor is not None:
+        results = _collect(executor, runs, payloads, shipped=False, progress=progress)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="qtargets-sweep-"))  # owner-only
+        started = False
+        try:
+            for key, payload in payloads.items():
+                (folder / key).write_bytes(payload)
+            pool = ProcessPoolExecutor(
+                max_workers=max_workers or os.cpu_count() or 1,
+                # spawn: forking a process whose qiskit has started threads can deadlock
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_install, initargs=(str(folder), tuple(payloads)))
+            try:
+                results = _collect(pool, runs, payloads, shipped=True, progress=progress)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+            started = any(folder.glob(f"{_STARTED}*"))  # did any worker get going?
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        if not started and any(isinstance(r, BrokenExecutor) for r in results):
+            raise SweepError(f"sweep: the worker processes died while starting, before "
+                             f"running anything (each printed its own error on stderr). Most "
+                             f"often the cause is a script without a main guard: "
+                             f"{_MAIN_GUARD}")
+    return _records(runs, results)
+
+
+def _collect(executor: Executor, runs: Sequence[_Run], payloads: Mapping[str, bytes], *,
+             shipped: bool, progress: Progress | None) -> list[_Result | Exception]:
+    """Each run's result, or the exception the executor gave instead of one (a worker that
+    died, a lost Dask worker...): one bad run or dead worker never costs the finished ones."""
+    futures = _submit(executor, runs, payloads, shipped=shipped)
+    results: list[_Result | Exception | None] = [None] * len(runs)
+    index_of = {id(f): i for i, f in enumerate(futures)}
+    for done, future in enumerate(as_completed(futures), 1):
+        try:
+            result: _Result | Exception = future.result()
+        except Exception as exc:  # _execute catches the run's own errors: the executor's
+            result = exc
+        results[index_of[id(future)]] = result
+        if progress is not None:
+            progress(done, len(runs))
+    assert all(r is not None for r in results)
+    return [r for r in results if r is not None]
+
+
+def _records(runs: Sequence[_Run], results: Sequence[_Result | Exception]) -> SweepRecords:
+    """The records in run order; a run the executor lost is a record carrying why."""
     transfers: Counter[tuple[str, str]] = Counter()
     records = []
+    lost: list[Exception] = []
     for run, result in zip(runs, results, strict=True):
-        assert result is not None
+        if isinstance(result, Exception):
+            lost.append(result)
+            died = isinstance(result, BrokenExecutor)
+            records.append(SweepRecord(
+                circuit=run.circuit_name, device=run.device, taken_at=run.taken_at,
+                method=run.method, seed=run.seed, optimization_level=run.optimization_level,
+                error=_error_text(result, _WORKER_DIED if died else None)))
+            continue
         record, worker, built = result
         records.append(record)
         if built:
             transfers[(worker, run.key)] += 1
+    if lost:
+        kept = len(runs) - len(lost)
+        if any(isinstance(exc, BrokenExecutor) for exc in lost):
+            cause = ("a worker process died (killed by the operating system, e.g. for lack "
+                     "of memory?)")
+        else:
+            cause = f"the executor failed them ({_error_text(lost[0])})"
+        warn(f"sweep: {cause}: {len(lost)} of {len(runs)} runs did not finish and are "
+             f"records carrying the error; the {kept} finished are kept")
     return SweepRecords(records, transfers)
 
 
 def _submit(executor: Executor, runs: Sequence[_Run], payloads: Mapping[str, bytes], *,
-            shipped: bool) -> list[Future[tuple[SweepRecord, str, bool]]]:
+            shipped: bool) -> list[Future[_Result]]:
     """Submit every run, sending each calibration as the executor best allows."""
     if shipped:  # the pool's initializer carried them
-        return [executor.submit(_execute, run) for run in runs]
+        return [_submit_one(executor, run) for run in runs]
     client = getattr(executor, "_client", None)
     if client is not None and hasattr(client, "scatter"):  # dask.distributed
         client.run(_preload)  # import qiskit in each worker's main thread (see _preload)
         scattered = {key: client.scatter(data, broadcast=True, hash=False)
                      for key, data in payloads.items()}
-        return [executor.submit(_execute, run, scattered[run.key]) for run in runs]
-    return [executor.submit(_execute, run, payloads[run.key]) for run in runs]
+        return [_submit_one(executor, run, scattered[run.key]) for run in runs]
+    return [_submit_one(executor, run, payloads[run.key]) for run in runs]
+
+
+def _submit_one(executor: Executor, run: _Run, *payload: Any) -> Future[_Result]:
+    """``executor.submit(_execute, run, *payload)``; a pool that broke while the runs were
+    being submitted gives a future holding that error, as the runs already submitted get."""
+    try:
+        return executor.submit(_execute, run, *payload)
+    except BrokenExecutor as exc:
+        future: Future[_Result] = Future()
+        future.set_exception(exc)
+        return future
 
 
 def _preload() -> None:
