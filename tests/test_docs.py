@@ -11,7 +11,10 @@ import re
 from pathlib import Path
 from types import ModuleType
 
+from typer.main import get_command
+
 import qtargets
+from qtargets.cli import app
 
 from reference import snapshots
 
@@ -67,3 +70,17 @@ def test_bundled_ibm_calibrations_match_a_fresh_conversion_of_their_source() -> 
         fresh = qtargets.ibm.to_calibration(snap.conf(), snap.props())
         assert fresh.with_provenance(bundled.provenance) == bundled, name
 
+
+
+def test_readme_lists_every_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"Every command .*?\n```\n(.*?)```", readme, re.S)
+    assert block is not None, "README: the block after 'Every command' lists the commands"
+    listed = [line.split()[1] for line in block.group(1).splitlines()
+              if line.startswith("qtargets ")]
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    assert sorted(listed) == sorted(commands)
+    cli_page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    for name in commands:
+        assert re.search(rf"^#+ .*`?qtargets {name}\b", cli_page, re.M), (
+            f"docs/cli.md has no section for qtargets {name}")

@@ -126,3 +126,80 @@ def test_tutorial_snippets_run_offline(page: str, tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=TIMEOUT, check=False,
     )
     assert done.returncode == 0, f"docs/{page}:\n{done.stderr}"
+
+
+# -- what the pages say a snippet prints is what it prints ---------------------------------------
+
+_MARK = "\x1e-- end of block {} --"
+
+
+def _expected_output(block: str) -> tuple[list[list[str]], list[str]]:
+    """What a block shows it prints: the runs of comment lines right after a ``print`` line
+    and at the block's end, and the comments on its print lines (one printed line each).
+    ``...`` stands for anything: within a line, or a line alone for any number of lines.
+    (Prose comments go above the code they are about.)"""
+    runs: list[list[str]] = []
+    inline: list[str] = []
+    lines = block.rstrip("\n").splitlines()
+    for i, line in enumerate(lines):
+        if (m := re.match(r"\s*print\(.*\)\s+# (.*)$", line)):
+            inline.append(m.group(1))
+        is_comment = line.lstrip().startswith("#")
+        starts_run = is_comment and i > 0 and not lines[i - 1].lstrip().startswith("#")
+        if starts_run and ("print(" in lines[i - 1] or all(
+                rest.lstrip().startswith("#") for rest in lines[i:])):
+            end = i
+            while end < len(lines) and lines[end].lstrip().startswith("#"):
+                end += 1
+            runs.append([c.strip()[1:].strip() for c in lines[i:end]])
+    return runs, inline
+
+
+def _line_matches(pattern: str, line: str) -> bool:
+    parts = [re.escape(part) for part in pattern.split("...")]
+    return re.fullmatch(".*".join(parts), line.strip()) is not None
+
+
+def _run_matches(pattern: list[str], lines: list[str]) -> bool:
+    """Whether ``pattern`` matches a contiguous run of ``lines`` (``...`` alone: any lines)."""
+    def at(p: int, i: int) -> bool:
+        if p == len(pattern):
+            return True
+        if pattern[p] == "...":
+            return any(at(p + 1, j) for j in range(i, len(lines) + 1))
+        return i < len(lines) and _line_matches(pattern[p], lines[i]) and at(p + 1, i + 1)
+    return any(at(0, start) for start in range(len(lines) + 1))
+
+
+@pytest.mark.parametrize("page", TUTORIALS)
+def test_tutorial_outputs_shown_are_what_the_snippets_print(page: str, tmp_path: Path) -> None:
+    text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"^```python\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+              if not b.startswith("# live")]
+    script = "\n".join(f"{block}\nprint({_MARK.format(i)!r})" for i, block in enumerate(blocks))
+    (tmp_path / "snippets.py").write_text(script, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "snippets.py"], cwd=tmp_path, env=_offline_environment(tmp_path),
+        capture_output=True, text=True, timeout=TIMEOUT, check=False,
+    )
+    assert done.returncode == 0, f"docs/{page}:\n{done.stderr}"
+    outputs = re.split(r"\x1e-- end of block \d+ --\n", done.stdout)
+    checked = 0
+    for block, output in zip(blocks, outputs, strict=False):
+        printed = output.splitlines()
+        runs, inline = _expected_output(block)
+        first_line = block.strip().splitlines()[0]
+        for run in runs:
+            checked += 1
+            assert _run_matches(run, printed), (
+                f"docs/{page}, the block starting {first_line!r} shows:\n"
+                + "\n".join(run) + "\nbut prints:\n" + output)
+        for shown in inline:
+            checked += 1
+            assert any(_line_matches(shown, line) for line in printed), (
+                f"docs/{page}, the block starting {first_line!r} shows {shown!r} but "
+                f"prints:\n{output}")
+    assert checked or page not in OUTPUT_PAGES, f"docs/{page} shows no output to check"
+
+
+OUTPUT_PAGES = {"getting-started.md", "history.md"}

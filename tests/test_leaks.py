@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -168,3 +169,44 @@ def test_a_wrong_setting_is_named_and_shows_no_secret(online: FakeVendorServer,
     assert CANARY not in result.output
     assert "hunter2" not in result.output
     assert result.output.startswith("error:")
+
+
+def _commands(tmp: Path) -> dict[str, list[str]]:
+    circuit = tmp / "bell.qasm"
+    circuit.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\n'
+                       "cx q[0],q[1];\n")
+    (tmp / "circuits").mkdir(exist_ok=True)
+    (tmp / "circuits" / "bell.qasm").write_text(circuit.read_text())
+    return {
+        "list": ["list"],
+        "show": ["show", "ibm_fez"],
+        "fetch": ["fetch", "ibm_fez", "qpu.aria-1"],
+        "history": ["history", "qpu.aria-1", "--since", "2025-05-01"],
+        "export": ["export", "qpu.aria-1"],
+        "diff": ["diff", "ibm_fez", "ibm_torino"],
+        "map": ["map", "qpu.aria-1", "--dpi", "20", "--out", str(tmp / "map.png")],
+        "rank": ["rank", str(circuit), "-b", "ibm_fez,qpu.aria-1", "--level", "0"],
+        "sweep": ["sweep", str(tmp / "circuits"), "-b", "qpu.aria-1", "--methods", "default",
+                  "--workers", "1", "--out", str(tmp / "sweep.csv")],
+    }
+
+
+@pytest.mark.usefixtures("shown_warnings")
+@pytest.mark.parametrize("state", ["answering", "failing"])
+@pytest.mark.parametrize("command", ["list", "show", "fetch", "history", "export", "diff", "map",
+                                     "rank", "sweep"])
+def test_no_command_shows_a_secret(online: FakeVendorServer, tmp_path: Path, command: str,
+                                   state: str) -> None:
+    if state == "failing":
+        online.inject(EVERY, Fault.status(500), times=None)
+    result = runner.invoke(app, [*_commands(tmp_path)[command], "--timeout", "5"]
+                           if command not in ("sweep", "export", "show", "diff", "map")
+                           else _commands(tmp_path)[command])
+    assert result.exit_code in (0, 1, 2), result.output
+    assert CANARY not in result.output
+    assert CANARY not in (result.stderr or "")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        assert leaks(result.exception) == []
+    for written in tmp_path.rglob("*"):
+        if written.is_file():
+            assert CANARY.encode() not in written.read_bytes(), written.name

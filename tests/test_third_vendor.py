@@ -158,7 +158,9 @@ def test_offline_its_stored_calibrations_serve_everything(
     assert "Calibration diff" in invoke("diff", "acme_duo", "ibm_fez", "--offline")
     assert "acme_duo" in invoke("rank", str(circuit_file(tmp_path)), "--offline",
                                 "--level", "0")
-    assert "acme" not in invoke("list").split("Bundled calibrations")[0]  # nothing live
+    listed = invoke("list")
+    assert "acme" not in listed.split("Stored calibrations")[0]  # nothing live
+    assert "acme_duo" in listed.split("Stored calibrations")[1]
     assert len(online.requests) == before  # not one request
 
 

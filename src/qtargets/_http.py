@@ -57,6 +57,7 @@ from ._exceptions import (
 from ._secret import Secret, Secrets
 
 __all__ = [
+    "MAX_SECONDS",
     "ApiClient",
     "ApiError",
     "ApiKeyAuth",
@@ -169,6 +170,11 @@ def safe_url(url: str | httpx.URL) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+MAX_SECONDS = 86_400.0
+"""The longest timeout or deadline anything takes: a day (far longer ones overflow the
+operating system's timers, with a traceback)."""
+
+
 @dataclass(frozen=True)
 class HttpConfig:
     """How a REST client talks to its API. Times are in seconds.
@@ -194,9 +200,10 @@ class HttpConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", validate_base_url(self.base_url))
         for name in ("timeout", "deadline"):
-            if not 0 < getattr(self, name) < math.inf:
-                raise ConfigurationError(f"{name} must be a positive number of seconds, got "
-                                         f"{getattr(self, name)!r}", setting=name)
+            if not 0 < getattr(self, name) <= MAX_SECONDS:
+                raise ConfigurationError(f"{name} must be a positive number of seconds, at "
+                                         f"most {MAX_SECONDS:g}, got {getattr(self, name)!r}",
+                                         setting=name)
         if self.max_retries < 0:
             raise ConfigurationError(f"max_retries (retries=) must be >= 0, got "
                                      f"{self.max_retries!r}",

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "check_image_file",
     "lattice_coordinates",
     "plot_error_map",
     "qubit_layout",
@@ -427,6 +428,21 @@ def _spacing(positions: dict[int, tuple[float, float]]) -> float:
     nearest = [min(math.dist(p, q) for j, q in enumerate(points) if j != i)
                for i, p in enumerate(points)]
     return statistics.median(nearest) or 1.0
+
+
+def check_image_file(path: str | os.PathLike[str], purpose: str = "writing images") -> None:
+    """Raise unless matplotlib can write ``path`` (its suffix picks the format): what a caller
+    checks before any work whose result is that image (``qtargets map --out``, ``sweep
+    --plot``).
+
+    Raises:
+        MissingDependencyError: matplotlib is not installed (naming ``purpose``).
+        UnsupportedFormatError: ``path`` has a suffix matplotlib cannot write.
+    """
+    require("matplotlib", purpose)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+
+    _check_format(FigureCanvasAgg, path)
 
 
 def _check_format(canvas: Any, path: str | os.PathLike[str]) -> None:

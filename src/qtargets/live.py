@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
@@ -54,12 +53,14 @@ from ._exceptions import (
     warn,
 )
 from ._flow import gather_all, run_sync
+from ._http import MAX_SECONDS
 from .bundled import bundled_backends, load_calibration
 from .model import Calibration, parse_timestamp, utc
 from .store import CalibrationStore, Snapshot
 from .vendors import Fetched, ListedDevice, Source, Vendor
 
 __all__ = [
+    "MAX_SECONDS",
     "StoreArg",
     "When",
     "by_name",
@@ -69,6 +70,7 @@ __all__ = [
     "fetch",
     "history",
     "is_outage",
+    "is_refused",
     "open_store",
     "parse_when",
     "split_time",
@@ -218,9 +220,9 @@ class _Sources:
     batch's deadline: ``timeout`` seconds from its start for everything in it."""
 
     def __init__(self, stack: AsyncExitStack, timeout: float, retries: int):
-        if not 0 < timeout < math.inf:
-            raise QTargetsError(f"timeout must be a positive number of seconds, got "
-                                f"{timeout!r}")
+        if not 0 < timeout <= MAX_SECONDS:
+            raise ConfigurationError(f"timeout must be a positive number of seconds, at most "
+                                     f"{MAX_SECONDS:g}, got {timeout!r}", setting="timeout")
         self._stack = stack
         self._timeout = timeout
         self._retries = retries

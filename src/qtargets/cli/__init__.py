@@ -1,4 +1,4 @@
-"""The ``qtargets`` command line: list, show, fetch, history, diff, map, rank, sweep.
+"""The ``qtargets`` command line: list, show, fetch, history, export, diff, map, rank, sweep.
 
 :mod:`~qtargets.cli.commands` holds the commands (thin: arguments in, library calls, out to
 the renderer), :mod:`~qtargets.cli.render` everything they print. This package is the only

@@ -1,18 +1,19 @@
 """The commands: each parses its arguments, asks the library, and hands the result to
 :mod:`qtargets.cli.render`. Every device argument takes the forms of
 :mod:`qtargets.devices` (``qtargets fetch``: names and ``NAME@TIME``, since it downloads).
-Errors a user can cause are one red line on stderr and exit code 2, never a traceback.
+Errors a user can cause, bad option values included, are one red line on stderr and exit
+code 2, never a traceback; option values are checked (:mod:`qtargets.cli._app`) before any
+work. Every command that prints a table takes ``--json`` and ``--csv`` for the same data,
+complete.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import TextColumn
 from rich.text import Text
 
 from .. import live
@@ -24,50 +25,108 @@ from ..diff import DEFAULT_REL_TOL, diff_calibrations
 from ..errormap import plot_error_map
 from ..live import DEFAULT_TIMEOUT, HISTORY_TIMEOUT
 from ..methods import METHODS
+from ..model import Calibration
 from ..ranking import rank
 from ..summary import DEFAULT_TOP, summarize
 from ..sweeps import sweep
-from ..vendors import Vendor
+from ..vendors import ListedDevice, Vendor
 from . import render
 from ._app import (
     DEVICE_FORMS,
+    EXIT_NOTHING_SCORED,
+    MAX_DPI,
+    MAX_WORKERS,
+    MIN_DPI,
+    AsCsv,
+    AsJson,
+    Format,
     Offline,
+    Seed,
     Timeout,
     app,
     comma_list,
     device,
+    device_list,
+    error_line,
     file_name,
+    finite_non_negative,
+    image_file,
+    iso_time,
+    method_list,
+    one_method,
+    output_file,
+    output_format,
     positive_seconds,
+    seed_list,
     user_errors,
 )
+from ._app import dpi as dots_per_inch
 
-__all__ = ["diff_command", "fetch_command", "history_command", "list_command", "map_command",
-           "rank_command", "show_command", "sweep_command"]
+__all__ = ["diff_command", "export_command", "fetch_command", "history_command",
+           "list_command", "map_command", "rank_command", "show_command", "sweep_command"]
+
+
+def _emit(form: Format, data: Any, rows: list[dict[str, Any]] | None = None) -> None:
+    """``--json`` (``data``) or ``--csv`` (``rows``, else ``data``, a list of rows) on
+    stdout."""
+    if form == "json":
+        typer.echo(render.json_text(data))
+    else:
+        typer.echo(render.csv_text(rows if rows is not None else data), nl=False)
+
+
+def _stored() -> list[tuple[Calibration, int]]:
+    """The newest stored calibration of each device, and how many the store holds of it. The
+    store is only read: a store that does not exist yet stays so."""
+    found: list[tuple[Calibration, int]] = []
+    try:
+        with live.store_in_use(None) as store:
+            if store is None:
+                return []
+            for vendor, backend in store.backends():
+                newest = store.latest(backend, vendor)
+                if newest is not None:
+                    found.append((store.load(newest),
+                                  len(store.history(backend, vendor=vendor))))
+    except QTargetsError as exc:  # a store gone bad (a foreign or newer one is a warning)
+        render.problem(f"stored calibrations not listed: {exc}")
+    return found
 
 
 @app.command("list")
 def list_command(
-    offline: Annotated[
-        bool, typer.Option("--offline", help="Only the bundled calibrations; no network."),
-    ] = False,
+    offline: Offline = False,
     timeout: Timeout = DEFAULT_TIMEOUT,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
 ) -> None:
-    """List devices: live ones of every configured vendor, then the bundled calibrations."""
-    console = Console()
-    if not offline and live.configured_vendors():
-        unreached: list[tuple[Vendor, QTargetsError]] = []
+    """List devices: the live ones of every configured vendor, then stored and bundled ones."""
+    form = output_format(as_json, as_csv)
+    found: list[ListedDevice] = []
+    unreached: list[tuple[Vendor, QTargetsError]] = []
+    asked_live = not offline and bool(live.configured_vendors())
+    if asked_live:
         with user_errors():
             found = live.devices(timeout=timeout, unreached=unreached)
-        if found:
-            console.print(render.listed_table(found))
-            console.print("[dim]Last calibration: the vendor's figure, else the newest stored "
-                          "(qtargets fetch NAME)[/dim]")
-        for vendor, error in unreached:
-            render.problem(f"{vendor.label}: devices not listed ({type(error).__name__}: "
-                           f"{error})")
-        console.print()
+    for vendor, error in unreached:
+        render.problem(f"{vendor.label}: devices not listed ({type(error).__name__}: "
+                       f"{error})")
+    stored = _stored()
     with user_errors():
         bundled = [(name, load_calibration(name)) for name in bundled_backends()]
+    if form != "table":
+        _emit(form, render.device_rows(found, stored, bundled))
+        return
+    console = render.console()
+    if found:
+        console.print(render.listed_table(found))
+        console.print("[dim]Last calibration: the vendor's figure, else the newest stored "
+                      "(qtargets fetch NAME)[/dim]")
+    if asked_live:
+        console.print()
+    if stored:
+        console.print(render.stored_table(stored))
+        console.print()
     console.print(render.bundled_table(bundled))
     if not live.configured_vendors():
         console.print(Text(render.clean(f"No credentials configured. For live devices: "
@@ -81,64 +140,78 @@ def fetch_command(
         metavar="NAME...", help="Backends, e.g. ibm_fez qpu.aria-1, or NAME@TIME for the "
                                 "calibration in force then.")],
     timeout: Timeout = DEFAULT_TIMEOUT,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
 ) -> None:
     """Fetch calibrations live and keep them in the local store."""
+    form = output_format(as_json, as_csv)
     with user_errors():
         for name in names:
             if Path(name).suffix == ".json" or Path(name).is_file():
                 raise QTargetsError(f"{name!r} is a calibration file; fetch downloads from "
                                     "a vendor's API: give a device name or NAME@TIME")
         found = live.fetch(names, timeout=timeout)
-    Console().print(render.fetched_table(found))
+    if form != "table":
+        _emit(form, render.fetched_rows(found))
+        return
+    render.console().print(render.fetched_table(found))
 
 
 @app.command("history")
 def history_command(
     name: Annotated[str, typer.Argument(help="A backend, e.g. qpu.aria-1.")],
-    since: Annotated[str, typer.Option("--since", help="ISO date or date-time (UTC).")],
+    since: Annotated[str, typer.Option("--since", callback=iso_time,
+                                       help="ISO date or date-time (UTC).")],
     until: Annotated[
-        str | None, typer.Option("--until", help="ISO date or date-time (UTC); default now."),
+        str | None, typer.Option("--until", callback=iso_time,
+                                 help="ISO date or date-time (UTC); default now."),
     ] = None,
     timeout: Annotated[float, typer.Option(
         "--timeout", callback=positive_seconds, metavar="SECONDS",
         help="Deadline of the whole download, retries included.")] = HISTORY_TIMEOUT,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
 ) -> None:
     """Download every calibration of a backend in a time range into the store, and list it."""
-    with user_errors(), Progress(
-            TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-            TextColumn("{task.fields[found]} found"), TimeElapsedColumn(),
-            transient=True) as bar:
+    form = output_format(as_json, as_csv)
+    with user_errors(), render.progress_bar(
+            TextColumn("{task.fields[found]} found")) as bar:
         task = bar.add_task(f"downloading {name}", total=1.0, found=0)
         snapshots = live.history(
             name, since, until, timeout=timeout,
-            progress=lambda done, count: bar.update(task, completed=done,
-                                                    found=count or None))
-    Console().print(render.history_table(name, snapshots))
+            progress=lambda done, count: bar.update(task, completed=done, found=count))
+    if form != "table":
+        _emit(form, render.snapshot_rows(snapshots))
+        return
+    render.console().print(render.history_table(name, snapshots))
 
 
 @app.command("diff")
 def diff_command(
     old: Annotated[str, typer.Argument(metavar="OLD", help=f"{DEVICE_FORMS}.")],
     new: Annotated[str, typer.Argument(metavar="NEW", help="Same forms as OLD.")],
-    tol: Annotated[float, typer.Option("--tol", min=0.0,
-                                       help="Relative change below which nothing is "
-                                            "reported.")] = DEFAULT_REL_TOL,
+    tol: Annotated[float, typer.Option(
+        "--tol", callback=finite_non_negative,
+        help="Relative change below which nothing is reported (finite, >= 0).")
+    ] = DEFAULT_REL_TOL,
     top: Annotated[int, typer.Option("--top", min=0, help="Rows per table.")
                    ] = render.DIFF_TOP,
     offline: Offline = False,
     timeout: Timeout = DEFAULT_TIMEOUT,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
 ) -> None:
     """What changed between two calibrations: qubits and edges that got worse or better."""
+    form = output_format(as_json, as_csv)
     with user_errors():
         before, after = resolve_all([old, new], live=False if offline else None,
                                     timeout=timeout)
         result = diff_calibrations(before.require_calibration("diff"),
                                    after.require_calibration("diff"), rel_tol=tol)
-    if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+    if form != "table":
+        _emit(form, result.to_dict(), render.change_rows(result))
         return
-    console = Console()
+    console = render.console()
     for table in render.diff_tables(result, top=top):
         console.print(table)
 
@@ -146,9 +219,8 @@ def diff_command(
 @app.command("show")
 def show_command(
     backend: Annotated[str, typer.Argument(metavar="DEVICE", help=f"{DEVICE_FORMS}.")],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the summary as JSON (stable keys, SI units)."),
-    ] = False,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
     top: Annotated[
         int, typer.Option("--top", min=0, help="How many best qubits and edges to list."),
     ] = DEFAULT_TOP,
@@ -156,17 +228,43 @@ def show_command(
     timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """Summarise one calibration: operations, qubits, faulty elements, best qubits and edges."""
+    form = output_format(as_json, as_csv)
     with user_errors(source=backend):
         cal = device(backend, offline, timeout).require_calibration("show")
     summary = summarize(cal, top=top)
-    if as_json:
-        typer.echo(json.dumps(summary.to_dict(), indent=2, allow_nan=False))
+    if form != "table":
+        _emit(form, summary.to_dict(), render.field_rows(summary.to_dict()))
         return
-    console = Console()
+    console = render.console()
     for i, section in enumerate(render.show_sections(summary)):
         if i:
             console.print()
         console.print(section)
+
+
+@app.command("export")
+def export_command(
+    name: Annotated[str, typer.Argument(metavar="DEVICE", help=f"{DEVICE_FORMS}.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", callback=output_file,
+                     help="File to write (missing directories are created). Default: "
+                          "stdout."),
+    ] = None,
+    offline: Offline = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+) -> None:
+    """Write a calibration as JSON, e.g. a stored one (NAME@TIME), to stdout or a file.
+
+    The JSON is Calibration.to_json(): every command, and qtargets.load_calibration, reads
+    it back as a device.
+    """
+    with user_errors(source=name):
+        text = device(name, offline, timeout).require_calibration("export").to_json()
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(text if out is None else str(out))
 
 
 @app.command("map")
@@ -174,11 +272,14 @@ def map_command(
     name: Annotated[str, typer.Argument(metavar="DEVICE", help=f"{DEVICE_FORMS}.")],
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Image to write; the suffix picks the format (.png, "
-                                         ".svg, .pdf). Default: NAME-error-map.png."),
+        typer.Option("--out", "-o", callback=image_file,
+                     help="Image to write; the suffix picks the format (.png, .svg, .pdf). "
+                          "Default: NAME-error-map.png."),
     ] = None,
-    dpi: Annotated[float, typer.Option("--dpi", min=10.0, help="Pixels per inch (the image "
-                                                             "is 10x10 inches).")] = 100.0,
+    dpi: Annotated[float, typer.Option(
+        "--dpi", callback=dots_per_inch,
+        help=f"Pixels per inch, {MIN_DPI:g} to {MAX_DPI:g} (the image is 10x10 inches; "
+             "for more, a .svg or .pdf).")] = 100.0,
     offline: Offline = False,
     timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
@@ -189,12 +290,6 @@ def map_command(
         path.parent.mkdir(parents=True, exist_ok=True)
         plot_error_map(found.calibration or found.target(), path, dpi=dpi)
     typer.echo(str(path))
-
-
-def _one_method(name: str) -> str:
-    if name not in METHODS:
-        raise typer.BadParameter(f"{name!r} is not one of {', '.join(METHODS)}")
-    return name
 
 
 @app.command("rank")
@@ -209,26 +304,25 @@ def rank_command(
                           "and bundled)."),
     ] = None,
     method: Annotated[
-        str, typer.Option("--method", callback=_one_method,
+        str, typer.Option("--method", callback=one_method,
                           help=f"How to compile, one of: {', '.join(METHODS)} "
                                "(qtargets.methods)."),
     ] = "qtargets",
     level: Annotated[int, typer.Option("--level", min=0, max=3,
                                        help="Optimization level.")] = 3,
-    seed: Annotated[int, typer.Option("--seed", help="Transpiler seed.")] = 1,
+    seed: Seed = 1,
     offline: Offline = False,
     timeout: Timeout = DEFAULT_TIMEOUT,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
 ) -> None:
-    """Rank devices for a circuit: transpile it for each, best estimated success first."""
-    names = comma_list(backends or ())
-    # on stderr, so that --json output can be piped; only on a terminal, where it can erase
-    # itself (elsewhere rich leaves a blank line)
-    progress_console = Console(stderr=True)
-    with user_errors(), Progress(
-            TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-            TimeElapsedColumn(), console=progress_console, transient=True,
-            disable=not progress_console.is_terminal) as bar:
+    """Rank devices for a circuit: transpile it for each, best estimated success first.
+
+    Exits with 1 when no device could be scored (each row says why).
+    """
+    form = output_format(as_json, as_csv)
+    names = device_list(backends or ())
+    with user_errors(), render.progress_bar() as bar:
         task = bar.add_task("fetching calibrations", total=None)
 
         def report(done: int, total: int, name: str) -> None:
@@ -238,14 +332,16 @@ def rank_command(
         rows = rank(circuit, names or None, method=method,
                     optimization_level=level, seed=seed, live=False if offline else None,
                     timeout=timeout, progress=report)
-    if as_json:
-        ranked = render.ranks(rows)
-        typer.echo(json.dumps([{"rank": r, **row.to_dict()} for r, row in zip(
-            ranked, rows, strict=True)], indent=2, allow_nan=False))
-        return
-    Console().print(render.ranking_table(
-        rows, f"{circuit.name}: {len(rows)} devices by esp_idle ({method} layout, level "
-              f"{level}, seed {seed})"))
+    if form != "table":
+        _emit(form, render.ranking_rows(rows))
+    else:
+        render.console().print(render.ranking_table(
+            rows, f"{circuit.name}: {len(rows)} devices by esp_idle ({method} layout, level "
+                  f"{level}, seed {seed})"))
+    if all(row.error is not None for row in rows):
+        error_line(f"no device could be scored for {circuit.name}"
+                   + (" (why: above)" if rows else ": there was none to rank"))
+        raise typer.Exit(EXIT_NOTHING_SCORED)
 
 
 @app.command("sweep")
@@ -257,19 +353,25 @@ def sweep_command(
                                 help=f"Devices, comma-separated or repeated, each "
                                      f"{DEVICE_FORMS}.")],
     methods: Annotated[
-        str, typer.Option("--methods", metavar="NAMES",
+        str, typer.Option("--methods", metavar="NAMES", callback=method_list,
                           help=f"Comma-separated, of: {', '.join(METHODS)}.")
     ] = "default,qtargets",
-    seeds: Annotated[str, typer.Option("--seeds", help="Comma-separated transpiler seeds.")
-                     ] = "1",
+    seeds: Annotated[str, typer.Option(
+        "--seeds", callback=seed_list, help="Comma-separated transpiler seeds (as --seed of "
+                                            "rank).")] = "1",
     level: Annotated[int, typer.Option("--level", min=0, max=3,
                                        help="Optimization level.")] = 3,
     workers: Annotated[int | None, typer.Option(
-        "--workers", min=1, help="Local worker processes (default: one per core).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")
-                   ] = Path("results.csv"),
+        "--workers", min=1, max=MAX_WORKERS,
+        help=f"Local worker processes, 1 to {MAX_WORKERS} (4 per core); default: one per "
+             "core.")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", callback=output_file,
+        help="CSV file to write (missing directories are created).")] = Path("results.csv"),
     plot: Annotated[Path | None, typer.Option(
-        "--plot", help="Also draw esp_idle per circuit and method to this image.")] = None,
+        "--plot", callback=image_file,
+        help="Also draw esp_idle per circuit and method to this image; the suffix picks the "
+             "format (.png, .svg, .pdf).")] = None,
     offline: Offline = False,
     timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
@@ -278,20 +380,17 @@ def sweep_command(
         files = sorted(circuits_dir.glob("*.qasm"))
         if not circuits_dir.is_dir() or not files:
             raise QTargetsError(f"{circuits_dir}: no *.qasm files there")
+        for path in (out, plot):
+            if path is not None:  # before the work, not after it
+                path.parent.mkdir(parents=True, exist_ok=True)
         circuits = {f.stem: load_circuit(f) for f in files}
-        try:
-            seed_list = [int(s) for s in comma_list([seeds])]
-        except ValueError:
-            raise QTargetsError(f"--seeds: expected comma-separated integers, got "
-                                f"{seeds!r}") from None
-        found = resolve_all(comma_list(backends), live=False if offline else None,
+        seed_values = [int(s) for s in comma_list([seeds])]
+        found = resolve_all(device_list(backends), live=False if offline else None,
                             timeout=timeout)
-        with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                      TimeElapsedColumn(), console=Console(stderr=True),
-                      transient=True) as bar:
+        with render.progress_bar() as bar:
             task = bar.add_task("transpiling and scoring", total=None)
             records = sweep(circuits, [d.calibration or d.target() for d in found],
-                            methods=comma_list([methods]), seeds=seed_list,
+                            methods=comma_list([methods]), seeds=seed_values,
                             optimization_level=level, max_workers=workers,
                             progress=lambda done, total: bar.update(
                                 task, completed=done, total=total))

@@ -1,18 +1,40 @@
-"""Everything the ``qtargets`` command prints, in one place: the house table style and a
-renderer per command. Numbers come formatted from :mod:`qtargets._format` (shared with the
-error map); the figures themselves from the library (summaries, diffs, rankings), so the JSON
-output and the tables cannot disagree. The only module, with the commands, that imports rich.
+"""Everything the ``qtargets`` command prints, in one place: the house table style, a
+renderer per command, and the machine-readable forms (``--json``, ``--csv``) of the same data.
+Numbers come formatted from :mod:`qtargets._format` (shared with the error map); the figures
+themselves from the library (summaries, diffs, rankings), so the JSON output and the tables
+cannot disagree. The only module, with the commands, that imports rich.
+
+How tables fit (:class:`_Table`): a figure (a number, a time, an id) is never cut, wrapped or
+shortened with an ellipsis; text wraps, and a word too long for its column folds onto the next
+line. On a terminal too narrow for a whole table, its less important columns are hidden, with a
+line saying which. Output that is not a terminal (a pipe, a file) is never cut: it is laid out
+as wide as ``COLUMNS`` says, or as wide as it needs (:func:`console`).
 """
 
 from __future__ import annotations
 
+import copy
+import csv
+import dataclasses
+import io
+import json
 import math
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -26,17 +48,29 @@ from ..vendors import Fetched, ListedDevice
 
 __all__ = [
     "DIFF_TOP",
+    "PIPE_WIDTH",
     "bundled_table",
+    "change_rows",
+    "console",
+    "csv_text",
+    "device_rows",
     "diff_tables",
+    "fetched_rows",
     "fetched_table",
+    "field_rows",
     "history_table",
     "house_table",
+    "json_text",
     "listed_table",
     "probability",
     "problem",
+    "progress_bar",
+    "ranking_rows",
     "ranking_table",
     "ranks",
     "show_sections",
+    "snapshot_rows",
+    "stored_table",
 ]
 
 DIFF_TOP = 20
@@ -47,17 +81,106 @@ clean = fmt.printable
 """Data shown in the terminal: control characters escaped (see :func:`_format.printable`)."""
 
 
+PIPE_WIDTH = 10_000
+"""The width output that is not a terminal is laid out in, unless ``COLUMNS`` says otherwise:
+wide enough that no table, panel or line is ever wrapped or cut."""
+
+
+def console(*, stderr: bool = False) -> Console:
+    """The console a command prints to. A terminal: its width. Anything else (a pipe, a
+    file): plain text (rich adds no colours there), as wide as ``COLUMNS`` when it is set,
+    else :data:`PIPE_WIDTH`, so that nothing is cut."""
+    found = Console(stderr=stderr)
+    if found.is_terminal or os.environ.get("COLUMNS", "").strip():
+        return found
+    return Console(stderr=stderr, width=PIPE_WIDTH)
+
+
+def progress_bar(*columns: str | ProgressColumn) -> Progress:
+    """A progress bar on stderr (stdout keeps only the result, so it can be piped), shown only
+    when stderr is a terminal (elsewhere it would leave lines behind) and erased when done.
+    ``columns`` go after the percentage."""
+    shown_on = Console(stderr=True)
+    return Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                    *columns, TimeElapsedColumn(), console=shown_on, transient=True,
+                    disable=not shown_on.is_terminal)
+
+
 class _Table(Table):
     """A rich Table whose plain string cells are literal, cleaned text: a name from data such
     as ``"[red]x"`` or one holding an ESC sequence is shown as it is, never interpreted.
-    Styled cells are :class:`~rich.text.Text`."""
+    Styled cells are :class:`~rich.text.Text`.
+
+    Columns fold rather than cut (``overflow="fold"``), so no text ends in an ellipsis;
+    :meth:`add_figure_column` adds one whose cells are never wrapped either. A column added
+    with ``drop=n`` may be hidden on a terminal too narrow for the table: ``drop=1`` first,
+    then 2..., until the rest fits with every figure whole and every word unbroken; a line
+    under the table names what was hidden. Output that is not a terminal hides nothing.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._drop: dict[int, int] = {}  # before Table.__init__, which may add columns
+        super().__init__(*args, **kwargs)
+
+    def add_column(self, header: RenderableType = "", footer: RenderableType = "", *,
+                   drop: int | None = None, **options: Any) -> None:
+        options.setdefault("overflow", "fold")
+        super().add_column(header, footer, **options)
+        if drop is not None:
+            self._drop[len(self.columns) - 1] = drop
+
+    def add_figure_column(self, header: str, *, justify: Any = "right",
+                          drop: int | None = None, **options: Any) -> None:
+        """A column of figures (numbers, times, ids, qubit pairs): never wrapped, never cut
+        short (when nothing else can give, folded onto the next line rather than cut)."""
+        self.add_column(header, justify=justify, no_wrap=True, drop=drop, **options)
 
     def add_row(self, *cells: RenderableType | None, **options: Any) -> None:
         super().add_row(*(Text(clean(c)) if isinstance(c, str) else c for c in cells),
                         **options)
 
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        hidden = self._to_hide(console, options) if console.is_terminal else []
+        yield from Table.__rich_console__(self._without(hidden), console, options)
+        if hidden:
+            names = ", ".join(_header_text(self.columns[i].header) for i in sorted(hidden))
+            yield Text(f"(not shown at this width: {names}; a wider terminal, or --json or "
+                       "--csv, shows every column)", style="dim")
 
-def house_table(title: str) -> Table:
+    def _to_hide(self, console: Console, options: ConsoleOptions) -> list[int]:
+        """The columns to hide, least important first, until the table fits."""
+        width = options.max_width if self.width is None else self.width
+        order = sorted(self._drop, key=lambda i: self._drop[i])
+        hidden: list[int] = []
+        while order and _least_width(self._without(hidden), console, options) > width:
+            hidden.append(order.pop(0))
+        return hidden
+
+    def _without(self, hidden: Sequence[int]) -> Table:
+        if not hidden:
+            return self
+        table = copy.copy(self)
+        kept = [c for i, c in enumerate(self.columns) if i not in hidden]
+        table.columns = [dataclasses.replace(c, _index=i) for i, c in enumerate(kept)]
+        return table
+
+
+def _least_width(table: Table, console: Console, options: ConsoleOptions) -> int:
+    """How narrow ``table`` can be with every figure whole and every word unbroken: no-wrap
+    columns at their widest cell, the others at their longest word. (rich's own measure counts
+    the longest word of a no-wrap column too.)"""
+    measured = [table._measure_column(console, options, column) for column in table.columns]
+    return table._extra_width + sum(
+        m.maximum if column.no_wrap else m.minimum
+        for m, column in zip(measured, table.columns, strict=True))
+
+
+def _header_text(header: RenderableType) -> str:
+    text = header.plain if isinstance(header, Text) else str(header)
+    return " ".join(text.split())
+
+
+def house_table(title: str) -> _Table:
     """The house style: left-aligned title, one rule under the header, tight columns."""
     return _Table(title=Text(clean(title), style="italic"), title_justify="left",
                   box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False, show_edge=False)
@@ -74,8 +197,12 @@ def problem(text: str) -> None:
 def listed_table(found: Sequence[ListedDevice]) -> Table:
     """``qtargets list``: the live devices of every configured vendor."""
     out = house_table("Devices (live)")
-    for header in ("Name", "Vendor", "Status", "Qubits", "Queue", "Last calibration"):
-        out.add_column(header, no_wrap=True, justify="right" if header == "Qubits" else "left")
+    out.add_column("Name", style="bold")
+    out.add_column("Vendor", drop=1)
+    out.add_column("Status", drop=4)
+    out.add_figure_column("Qubits")
+    out.add_figure_column("Queue", justify="left", drop=3)
+    out.add_figure_column("Last calibration", justify="left", drop=2)
     for d in sorted(found, key=lambda d: (d.vendor, d.name)):
         out.add_row(d.name, d.vendor, d.status, str(d.num_qubits or fmt.MISSING), d.queue,
                     fmt.when(d.last_calibration))
@@ -85,22 +212,40 @@ def listed_table(found: Sequence[ListedDevice]) -> Table:
 def bundled_table(calibrations: Iterable[tuple[str, Calibration]]) -> Table:
     """``qtargets list``: the calibrations shipped with the package."""
     out = house_table("Bundled calibrations")
-    out.add_column("Name", style="bold", no_wrap=True)
-    out.add_column("Vendor", no_wrap=True)
-    out.add_column("Processor", no_wrap=True)
-    out.add_column("Qubits", justify="right", no_wrap=True)
-    out.add_column("Taken at (UTC)", no_wrap=True)
+    out.add_column("Name", style="bold")
+    out.add_column("Vendor", drop=1)
+    out.add_column("Processor", drop=2)
+    out.add_figure_column("Qubits")
+    out.add_figure_column("Taken at (UTC)", justify="left", drop=3)
     for name, cal in calibrations:
         out.add_row(name, cal.vendor, cal.processor or fmt.MISSING, str(cal.num_qubits),
                     fmt.when(cal.taken_at, suffix=""))
     return out
 
 
+def stored_table(stored: Iterable[tuple[Calibration, int]]) -> Table:
+    """``qtargets list``: the calibrations in the local store, one row per device (its
+    newest), with how many the store holds."""
+    out = house_table("Stored calibrations")
+    out.add_column("Name", style="bold")
+    out.add_column("Vendor", drop=1)
+    out.add_column("Processor", drop=2)
+    out.add_figure_column("Qubits")
+    out.add_figure_column("Stored", drop=3)
+    out.add_figure_column("Newest taken at (UTC)", justify="left", drop=4)
+    for cal, count in stored:
+        out.add_row(cal.backend_name, cal.vendor, cal.processor or fmt.MISSING,
+                    str(cal.num_qubits), str(count), fmt.when(cal.taken_at, suffix=""))
+    return out
+
+
 def fetched_table(found: dict[str, Fetched]) -> Table:
     """``qtargets fetch``: what each fetch stored, or found unchanged."""
     out = house_table("Fetched")
-    for header in ("Name", "Taken at", "Snapshot", ""):
-        out.add_column(header, no_wrap=True)
+    out.add_column("Name", style="bold")
+    out.add_figure_column("Taken at", justify="left", drop=2)
+    out.add_figure_column("Snapshot", drop=1)
+    out.add_column("")
     for name, fetched in found.items():
         snap = fetched.snapshot
         out.add_row(name, fmt.when(fetched.calibration.taken_at),
@@ -112,8 +257,9 @@ def fetched_table(found: dict[str, Fetched]) -> Table:
 def history_table(name: str, snapshots: Sequence[Snapshot]) -> Table:
     """``qtargets history``: the stored calibrations of a range."""
     out = house_table(f"{name}: {len(snapshots)} calibrations stored in the range")
-    for header in ("Taken at", "Calibration id", "Snapshot"):
-        out.add_column(header, no_wrap=True)
+    out.add_figure_column("Taken at", justify="left")
+    out.add_figure_column("Calibration id", justify="left", drop=2)
+    out.add_figure_column("Snapshot", drop=1)
     for snap in snapshots:
         out.add_row(fmt.when(snap.taken_at), snap.calibration_id or fmt.MISSING, str(snap.id))
     return out
@@ -155,13 +301,16 @@ def header(s: CalibrationSummary) -> Panel:
 
 def operations(s: CalibrationSummary) -> Group:
     table = house_table("Operations")
-    table.add_column("Name", style="bold", no_wrap=True)
-    table.add_column("Kind")
-    for header in ("Qubits", "Qargs", "Median\nerror", "Best\nerror", "Worst\nerror"):
-        table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("Error\n= 1", justify="right", no_wrap=True, header_style="bold yellow")
-    table.add_column("No\nerror", justify="right", no_wrap=True)
-    table.add_column("Median\nduration", justify="right", no_wrap=True)
+    table.add_column("Name", style="bold")
+    table.add_column("Kind", drop=2)
+    table.add_figure_column("Qubits", drop=3)
+    table.add_figure_column("Qargs", drop=6)
+    table.add_figure_column("Median\nerror")
+    table.add_figure_column("Best\nerror", drop=7)
+    table.add_figure_column("Worst\nerror", drop=8)
+    table.add_figure_column("Error\n= 1", header_style="bold yellow", drop=4)
+    table.add_figure_column("No\nerror", drop=1)
+    table.add_figure_column("Median\nduration", drop=5)
     for inst in s.instructions:
         global_ = inst.num_qargs is None
         qargs = "global" if global_ else str(inst.num_qargs)
@@ -182,9 +331,9 @@ def operations(s: CalibrationSummary) -> Group:
 def qubits(s: CalibrationSummary) -> Table:
     table = house_table(f"Qubits ({s.num_operational_qubits} operational)")
     table.add_column("Quantity", style="bold")
-    table.add_column("Median", justify="right")
-    table.add_column("Best", justify="right")
-    table.add_column("Worst", justify="right")
+    table.add_figure_column("Median")
+    table.add_figure_column("Best", drop=2)
+    table.add_figure_column("Worst", drop=1)
     table.add_row("Readout error", *_errors(s.readout_error))
     table.add_row("T1", fmt.micro(s.t1_median), "", "")
     table.add_row("T2", fmt.micro(s.t2_median), "", "")
@@ -193,7 +342,7 @@ def qubits(s: CalibrationSummary) -> Table:
 
 def faulty(s: CalibrationSummary) -> Table:
     grid = _Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(style="bold")
     grid.add_column()
     grid.add_row("Faulty qubits",
                  ", ".join(map(str, s.faulty_qubits)) if s.faulty_qubits else _none())
@@ -211,12 +360,12 @@ def best_qubits(s: CalibrationSummary) -> Group | Text:
         return Text("Best qubits: none ranked (needs readout and 1-qubit gate errors)",
                     style="italic")
     table = house_table(f"Best {len(s.best_qubits)} qubits")
-    table.add_column("Qubit", justify="right", style="bold")
-    table.add_column("Score", justify="right")
-    table.add_column("Readout err", justify="right")
-    table.add_column("1q gate err", justify="right")
-    table.add_column("T1", justify="right")
-    table.add_column("T2", justify="right")
+    table.add_figure_column("Qubit", style="bold")
+    table.add_figure_column("Score")
+    table.add_figure_column("Readout err", drop=4)
+    table.add_figure_column("1q gate err", drop=3)
+    table.add_figure_column("T1", drop=2)
+    table.add_figure_column("T2", drop=1)
     for q in s.best_qubits:
         table.add_row(str(q.qubit), fmt.error(q.score), fmt.error(q.readout_error),
                       fmt.error(q.gate_error), fmt.micro(q.t1), fmt.micro(q.t2))
@@ -228,10 +377,10 @@ def best_edges(s: CalibrationSummary) -> Group | Text:
     if not s.best_edges:
         return Text("Best edges: none ranked (needs 2-qubit gate errors)", style="italic")
     table = house_table(f"Best {len(s.best_edges)} edges")
-    table.add_column("Qubits", justify="right", style="bold")
+    table.add_figure_column("Qubits", style="bold")
     table.add_column("Gate")
-    table.add_column("Error", justify="right")
-    table.add_column("Duration", justify="right")
+    table.add_figure_column("Error")
+    table.add_figure_column("Duration", drop=1)
     for e in s.best_edges:
         table.add_row(f"{e.qubits[0]}-{e.qubits[1]}", e.gate, fmt.error(e.error),
                       fmt.duration(e.duration))
@@ -308,10 +457,10 @@ def _summary_table(diff: CalibrationDiff) -> Table:
     old, new = diff.old, diff.new
     # the labels go in rows, not the title: rich wraps a title to the table's width
     table = house_table("Calibration diff")
-    table.add_column("", style="bold", no_wrap=True)
-    table.add_column("Old", justify="right", no_wrap=True)
-    table.add_column("New", justify="right", no_wrap=True)
-    table.add_column("Change", justify="right", no_wrap=True)
+    table.add_column("", style="bold")
+    table.add_figure_column("Old")
+    table.add_figure_column("New")
+    table.add_figure_column("Change")
     table.add_row("Backend", old.backend_name, new.backend_name,
                   "" if diff.same_device else Text("different device", style="yellow"))
     if old.vendor != new.vendor:
@@ -354,11 +503,11 @@ def _change_table(title: str, changes: tuple[Change, ...], top: int | None,
     if len(shown) < len(changes):
         heading = f"{title} ({len(changes)}, first {len(shown)} shown)"
     table = house_table(heading)
-    table.add_column("Item", style="bold", no_wrap=True)
-    table.add_column("Quantity", no_wrap=True)
-    table.add_column("Old", justify="right", no_wrap=True)
-    table.add_column("New", justify="right", no_wrap=True)
-    table.add_column("Change", justify="right", no_wrap=True, style=style)
+    table.add_column("Item", style="bold")
+    table.add_column("Quantity")
+    table.add_figure_column("Old")
+    table.add_figure_column("New")
+    table.add_figure_column("Change", style=style)
     marker = False
     for c in shown:
         old: str | Text = _value(c.quantity, c.old)
@@ -445,14 +594,18 @@ def ranks(rows: list[Ranking]) -> list[int | None]:
 
 def ranking_table(rows: list[Ranking], title: str) -> Group:
     table = house_table(title)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Device", style="bold", no_wrap=True)
-    for header in ("Qubits", "ESP\nidle", "ESP", "Duration", "2q\ngates", "Depth"):
-        table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("Calibration (UTC)", no_wrap=True)
+    table.add_figure_column("#")
+    table.add_column("Device", style="bold")
+    table.add_figure_column("Qubits", drop=3)
+    table.add_figure_column("ESP\nidle")
+    table.add_figure_column("ESP", drop=7)
+    table.add_figure_column("Duration", drop=4)
+    table.add_figure_column("2q\ngates", drop=2)
+    table.add_figure_column("Depth", drop=1)
+    table.add_figure_column("Calibration (UTC)", justify="left", drop=5)
     queued = any(row.queue is not None for row in rows)
     if queued:
-        table.add_column("Queue", no_wrap=True)
+        table.add_column("Queue", drop=6)
     notes: list[Text] = []
     for rank_, row in zip(ranks(rows), rows, strict=True):
         esp_idle: str | Text = probability(row.esp_idle, row.log_esp_idle)
@@ -483,3 +636,117 @@ def probability(p: float | None, log: float | None = None) -> str:
     if p == 0.0 and log is not None and math.isfinite(log):
         return f"e^{log:.0f}"
     return f"{p:.3g}"
+
+
+# -- machine-readable: --json and --csv --------------------------------------------------------
+
+
+def json_text(data: Any) -> str:
+    """``data`` as JSON: indented, keys in order. A number JSON cannot hold (``-inf``, the log
+    of a probability of 0) is ``null``, as unknown values are."""
+    return json.dumps(_finite(data), indent=2, allow_nan=False)
+
+
+def csv_text(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows of one shape as CSV: a header of their keys, then one line each. Empty for no
+    value, ``true``/``false``, numbers in full precision, lists and objects as JSON, and text
+    from data with its control characters escaped, as in the tables."""
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
+    return out.getvalue()
+
+
+def field_rows(data: Any) -> list[dict[str, Any]]:
+    """One nested object (``show``'s summary) as rows of ``field`` and ``value``: a row per
+    value, ``field`` its path, list items by index (``instructions.0.error.median``)."""
+    return [{"field": path, "value": value} for path, value in _leaves(data, "")]
+
+
+def _leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list) and value:
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{path}.{i}" if path else str(i))
+    else:
+        yield path, value
+
+
+def _cell(value: Any) -> str:
+    value = _finite(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, allow_nan=False)
+    return clean(value)
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(value) for value in data]
+    return data
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def device_rows(live: Sequence[ListedDevice], stored: Iterable[tuple[Calibration, int]],
+                bundled: Iterable[tuple[str, Calibration]]) -> list[dict[str, Any]]:
+    """``qtargets list --json/--csv``: every device of the three tables, one shape."""
+    rows = [{"name": d.name, "vendor": d.vendor, "source": "live", "status": d.status,
+             "processor": None, "num_qubits": d.num_qubits, "queue": d.queue,
+             "taken_at": _iso(d.last_calibration), "stored": None}
+            for d in sorted(live, key=lambda d: (d.vendor, d.name))]
+    rows += [{"name": cal.backend_name, "vendor": cal.vendor, "source": "stored",
+              "status": None, "processor": cal.processor, "num_qubits": cal.num_qubits,
+              "queue": None, "taken_at": _iso(cal.taken_at), "stored": count}
+             for cal, count in stored]
+    rows += [{"name": name, "vendor": cal.vendor, "source": "bundled", "status": None,
+              "processor": cal.processor, "num_qubits": cal.num_qubits, "queue": None,
+              "taken_at": _iso(cal.taken_at), "stored": None}
+             for name, cal in bundled]
+    return rows
+
+
+def fetched_rows(found: dict[str, Fetched]) -> list[dict[str, Any]]:
+    """``qtargets fetch --json/--csv``: one row per name asked for."""
+    return [{"name": name, "backend": f.calibration.backend_name,
+             "vendor": f.calibration.vendor, "taken_at": _iso(f.calibration.taken_at),
+             "snapshot": f.snapshot.id if f.snapshot is not None else None,
+             "status": "unchanged" if f.not_modified else "stored"}
+            for name, f in found.items()]
+
+
+def snapshot_rows(snapshots: Sequence[Snapshot]) -> list[dict[str, Any]]:
+    """``qtargets history --json/--csv``: one row per stored calibration of the range."""
+    return [{"snapshot": s.id, "vendor": s.vendor, "backend": s.backend,
+             "taken_at": _iso(s.taken_at), "calibration_id": s.calibration_id,
+             "fetched_at": _iso(s.fetched_at), "content_hash": s.content_hash}
+            for s in snapshots]
+
+
+def ranking_rows(rows: list[Ranking]) -> list[dict[str, Any]]:
+    """``qtargets rank --json/--csv``: one row per device, in rank order."""
+    return [{"rank": r, **row.to_dict()} for r, row in zip(ranks(rows), rows, strict=True)]
+
+
+def change_rows(diff: CalibrationDiff) -> list[dict[str, Any]]:
+    """``qtargets diff --csv``: every change (not only the first ``--top``), in the order of
+    ``CalibrationDiff.changes`` (worse, better, then the others); ``qubits`` as ``3-4``."""
+    return [{"item": c.label, "kind": c.kind, "gate": c.gate,
+             "qubits": "-".join(map(str, c.qubits)), "quantity": c.quantity, "old": c.old,
+             "new": c.new, "relative": c.relative, "direction": c.direction}
+            for c in diff.changes]
