@@ -46,7 +46,7 @@ from qtargets.model import (
     validate_payload,
 )
 from qtargets.store import CalibrationStore
-from qtargets.vendors import Fetched, ListedDevice, Progress, Source, Vendor
+from qtargets.vendors import Fetched, FileFormat, ListedDevice, Progress, Source, Vendor
 
 KEY_ENV = "ACME_API_KEY"
 URL_ENV = "ACME_API_URL"
@@ -307,6 +307,10 @@ class AcmeVendor(Vendor):
 
     def owns(self, backend: str) -> bool:
         return backend.startswith("acme_")
+
+    def file_formats(self) -> tuple[FileFormat, ...]:
+        return (FileFormat("Acme calibration file", lambda name, _data: name.endswith(".acme"),
+                           lambda name, data: to_calibration(data, f"file {name}")),)
 
     def configured(self) -> bool:
         return bool(os.environ.get(KEY_ENV))

@@ -4,6 +4,7 @@ one-call API serve its devices: live against its server, then offline from the s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -172,3 +173,33 @@ def test_without_it_registered_its_stored_calibrations_still_resolve(
         assert qtargets.calibration("acme_quad") == live  # a stored name, served by no vendor
     finally:
         vendors.register(acme_vendor)
+
+
+def test_its_own_file_format_is_a_calibration_file_everywhere(acme_vendor: acme.AcmeVendor,
+                                                             tmp_path: Path) -> None:
+    path = tmp_path / "duo.acme"
+    path.write_text(json.dumps(acme.calibration_payload("acme_duo", 0)))
+    assert [f.name for f in vendors.file_formats()][-1] == "Acme calibration file"
+    calibration = qtargets.load_calibration(path)
+    assert (calibration.vendor, calibration.backend_name) == ("acme", "acme_duo")
+    assert calibration.provenance.source == "file duo.acme"
+    assert qtargets.calibration(str(path)) == calibration
+    assert "Acme Ring" in invoke("show", str(path))
+    ranked = invoke("rank", str(circuit_file(tmp_path)), "-b", str(path), "--level", "0",
+                    "--offline")
+    assert "acme_duo" in ranked
+
+
+def test_a_malformed_file_of_its_format_names_the_path(acme_vendor: acme.AcmeVendor,
+                                                       tmp_path: Path) -> None:
+    payload = acme.calibration_payload("acme_duo", 0)
+    payload["qubits"][1]["t1_us"] = "long"
+    path = tmp_path / "bad.acme"
+    path.write_text(json.dumps(payload))
+    with pytest.raises(qtargets.CalibrationError,
+                       match=r"qubits\[1\]\.t1_us: expected a number, got .long."):
+        qtargets.load_calibration(path)
+    result = runner.invoke(app, ["show", str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert "t1_us" in result.output
+    assert result.output.count("\n") == 1

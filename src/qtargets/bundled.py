@@ -1,4 +1,6 @@
-"""Real calibrations shipped inside the package, usable with no network and no credentials.
+"""Real calibrations shipped inside the package, usable with no network and no credentials,
+and calibration files: a Calibration's JSON, or any vendor file format the registry knows
+(:class:`qtargets.vendors.FileFormat`).
 
 Each file in ``qtargets/data/`` is a :class:`~qtargets.Calibration` in its JSON form, with
 provenance saying where the numbers came from (see ``scripts/make_bundled.py``).
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from qiskit.transpiler import Target
 
+from . import vendors
 from ._exceptions import QTargetsError, UnknownBackendError
 from .build import build_target
 from .model import Calibration
@@ -42,7 +45,9 @@ def _load_bundled(name: str) -> Calibration:
 
 
 def load_calibration(name_or_path: str | Path) -> Calibration:
-    """A bundled calibration by backend name (``"ibm_fez"``), or one saved to a JSON file.
+    """A bundled calibration by backend name (``"ibm_fez"``), or one read from a file: a
+    calibration saved with :meth:`~qtargets.Calibration.to_json`, or a vendor's own format
+    (:func:`qtargets.vendors.file_formats`: e.g. an AWS Braket device document).
 
     A bundled name wins over a file of the same name in the working directory.
 
@@ -62,6 +67,9 @@ def load_calibration(name_or_path: str | Path) -> Calibration:
         data = path.read_bytes()
     except OSError as exc:
         raise QTargetsError(f"cannot read calibration file {text!r}: {exc.strerror}") from exc
+    file_format = vendors.file_format_of(path.name, data)
+    if file_format is not None:
+        return file_format.read(path.name, data)
     return Calibration.from_json(data)
 
 

@@ -39,12 +39,15 @@ if TYPE_CHECKING:
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Fetched",
+    "FileFormat",
     "ListedDevice",
     "Progress",
     "Source",
     "StagePlugins",
     "Vendor",
     "configured",
+    "file_format_of",
+    "file_formats",
     "owner_of",
     "register",
     "stage_plugins",
@@ -96,6 +99,23 @@ class StagePlugins:
     """The only stage a ``BackendV2`` can choose for ``transpile(backend=...)``."""
     init: str | None = None
     optimization: str | None = None
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """A vendor's own file format that qtargets reads into a :class:`~qtargets.Calibration`
+    (an AWS Braket device document, an IBM calibration CSV...): every command and function
+    that takes a calibration file takes these too (:func:`qtargets.load_calibration`)."""
+
+    name: str
+    """For people: ``"IBM Quantum calibration CSV"``."""
+    recognises: Callable[[str, bytes], bool]
+    """``recognises(file name, content)``: whether the file is in this format. Cheap and
+    never raises; it must not claim a qtargets Calibration JSON (which has
+    ``schema_version``)."""
+    read: Callable[[str, bytes], Calibration]
+    """``read(file name, content)``: the calibration, or a
+    :class:`~qtargets.CalibrationError` naming the path of what is wrong."""
 
 
 Progress = Callable[[datetime, int], None]
@@ -169,6 +189,10 @@ class Vendor(ABC):
         :class:`~qtargets.AuthenticationError` (before any request) when there are none.
         ``timeout`` is per request, seconds; ``retries`` the extra attempts on transient
         failures."""
+
+    def file_formats(self) -> tuple[FileFormat, ...]:
+        """The vendor's file formats qtargets reads offline (none by default)."""
+        return ()
 
     def stage_plugins(self, target: Target) -> StagePlugins | None:
         """The transpiler stages this vendor wants for ``target`` (a Target of its native
@@ -266,6 +290,17 @@ def vendor_of(backend: str) -> Vendor:
 def configured() -> list[Vendor]:
     """The vendors whose credentials are set."""
     return [v for v in vendors() if v.configured()]
+
+
+def file_formats() -> tuple[FileFormat, ...]:
+    """Every registered vendor's file formats."""
+    return tuple(f for v in vendors() for f in v.file_formats())
+
+
+def file_format_of(name: str, data: bytes) -> FileFormat | None:
+    """The vendor file format of file ``name`` with content ``data``; ``None`` when no vendor
+    recognises it (then it should be a qtargets Calibration JSON)."""
+    return next((f for f in file_formats() if f.recognises(name, data)), None)
 
 
 def stage_plugins(target: Target) -> StagePlugins | None:
