@@ -1,6 +1,7 @@
 """Regenerate the calibrations bundled in ``src/qtargets/data/`` from real IBM snapshots.
 
-The numbers come unchanged from the configuration/properties snapshots that
+The numbers (layer fidelities and coupler numbers from ``properties.general`` included)
+come unchanged from the configuration/properties snapshots that
 qiskit-ibm-runtime ships under ``qiskit_ibm_runtime/fake_provider/backends/`` (IBM's own
 calibration data, published by IBM under Apache-2.0); this script converts them with
 ``qtargets.ibm.to_calibration`` and records that origin in each file's provenance.

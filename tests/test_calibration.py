@@ -35,6 +35,7 @@ from qtargets import (
     calibration_json_schema,
 )
 from qtargets.ibm import to_calibration
+from qtargets.model import CouplerCalibration, LayerFidelity
 
 from reference import Snapshot, snapshots
 
@@ -50,9 +51,10 @@ def snapshot(name: str) -> Snapshot:
 def hand_built(**changes: Any) -> Calibration:
     """A small two-qubit device with one of everything.
 
-    Qubit 1 is faulty; ``x`` is marked broken on qubit 0; ``rzz`` and ``rx`` are fractional;
-    ``reset`` is global; ``if_else`` is control flow; ``my_gate`` is not a qiskit gate and
-    ``measure_2`` is a vendor instruction.
+    Two layer fidelities (one without its chain) and one coupler; qubit 1 is faulty; ``x``
+    is marked broken on qubit 0; ``rzz`` and ``rx`` are fractional; ``reset`` is global;
+    ``if_else`` is control flow; ``my_gate`` is not a qiskit gate and ``measure_2`` is a
+    vendor instruction.
     """
     fields: dict[str, Any] = {
         "vendor": "acme",
@@ -99,6 +101,8 @@ def hand_built(**changes: Any) -> Calibration:
         "processor": "Duo r1",
         "dt": 0.5e-9,
         "timing_constraints": TimingConstraints(16, 64, 16, 16),
+        "layer_fidelities": (LayerFidelity(2, 0.98, (1, 0)), LayerFidelity(2, 0.97)),
+        "couplers": (CouplerCalibration((0, 1), 1.5e6, -4.2e4),),
     }
     fields.update(changes)
     return Calibration(**fields)
@@ -280,6 +284,32 @@ INVALID: dict[str, tuple[dict[str, Any], str]] = {
     "infinite_dt": ({"dt": math.inf}, "calibration.dt"),
     "zero_granularity": ({"timing_constraints": TimingConstraints(granularity=0)},
                          "calibration.timing_constraints.granularity"),
+    "layer_fidelity_above_one": ({"layer_fidelities": (LayerFidelity(2, 1.01),)},
+                                 "calibration.layer_fidelities[0].fidelity"),
+    "nan_layer_fidelity": ({"layer_fidelities": (LayerFidelity(2, math.nan),)},
+                           "calibration.layer_fidelities[0].fidelity"),
+    "layer_of_one_qubit": ({"layer_fidelities": (LayerFidelity(1, 0.9),)},
+                           "calibration.layer_fidelities[0].num_qubits"),
+    "layer_longer_than_the_device": ({"layer_fidelities": (LayerFidelity(3, 0.9),)},
+                                     "calibration.layer_fidelities[0].num_qubits"),
+    "chain_qubit_out_of_range": ({"layer_fidelities": (LayerFidelity(2, 0.9, (0, 2)),)},
+                                 "calibration.layer_fidelities[0].qubits"),
+    "chain_of_the_wrong_length": ({"layer_fidelities": (LayerFidelity(2, 0.9, (0,)),)},
+                                  "calibration.layer_fidelities[0].qubits"),
+    "chain_visiting_a_qubit_twice": ({"layer_fidelities": (LayerFidelity(2, 0.9, (1, 1)),)},
+                                     "calibration.layer_fidelities[0].qubits"),
+    "duplicate_layer": ({"layer_fidelities": (LayerFidelity(2, 0.9), LayerFidelity(2, 0.8))},
+                        "calibration.layer_fidelities[1]"),
+    "coupler_pair_higher_first": ({"couplers": (CouplerCalibration((1, 0), 1e6),)},
+                                  "calibration.couplers[0].qubits"),
+    "coupler_qubit_out_of_range": ({"couplers": (CouplerCalibration((0, 2), 1e6),)},
+                                   "calibration.couplers[0].qubits"),
+    "infinite_coupling": ({"couplers": (CouplerCalibration((0, 1), math.inf),)},
+                          "calibration.couplers[0].coupling"),
+    "nan_static_zz": ({"couplers": (CouplerCalibration((0, 1), None, math.nan),)},
+                      "calibration.couplers[0].static_zz"),
+    "duplicate_coupler": ({"couplers": (CouplerCalibration((0, 1)), CouplerCalibration((0, 1)))},
+                          "calibration.couplers[1].qubits"),
 }
 
 
@@ -350,6 +380,18 @@ FROM_JSON_CASES: dict[str, tuple[Any, str, str | None]] = {
                         "calibration.instructions[1].name", None),
     "naive_taken_at": (lambda d: d.update(taken_at="2024-01-01T00:00:00"),
                        "calibration.taken_at", None),
+    "layer_fidelity_not_a_number": (
+        lambda d: d["layer_fidelities"][0].update(fidelity="x"),
+        "calibration.layer_fidelities[0].fidelity",
+        "calibration.layer_fidelities[0].fidelity: expected a number, got 'x'"),
+    "layer_fidelity_above_one": (lambda d: d["layer_fidelities"][0].update(fidelity=2.0),
+                                 "calibration.layer_fidelities[0].fidelity", None),
+    "coupler_pair_higher_first": (lambda d: d["couplers"][0].__setitem__(0, [1, 0]),
+                                  "calibration.couplers[0].qubits", None),
+    "coupler_not_an_array": (lambda d: d["couplers"].__setitem__(0, 5),
+                             "calibration.couplers[0]", None),
+    "unreadable_schema_version": (lambda d: d.update(schema_version=99),
+                                  "calibration.schema_version", None),
 }
 
 
@@ -408,9 +450,10 @@ def test_from_dict_on_a_non_dict_is_a_calibration_error(data: Any) -> None:
         (hand_built().instructions[0], "name", "y"),
         (hand_built().provenance, "source", "elsewhere"),
         (hand_built().timing_constraints, "granularity", 2),
+        (hand_built().layer_fidelities[0], "fidelity", 0.5),
     ],
     ids=["Calibration", "Calibration.qubits", "QubitCalibration", "InstructionCalibration",
-         "Provenance", "TimingConstraints"],
+         "Provenance", "TimingConstraints", "LayerFidelity"],
 )
 def test_model_objects_are_frozen(obj: Any, attribute: str, value: Any) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -649,6 +692,29 @@ def _mutations() -> list[tuple[str, dict[str, Any]]]:
     for value in WRONG_VALUES:
         out.append((f"cx.qargs[0].qubits=(0, {value!r})", replace_instruction(
             cal, "cx", qargs=(GateCalibration((0, value), 0.01), *cx.qargs[1:]))))
+    for k, layer in enumerate(cal.layer_fidelities):
+        for field in dataclasses.fields(LayerFidelity):
+            for value in WRONG_VALUES:
+                bad_layer = dataclasses.replace(layer, **{field.name: value})
+                layers = list(cal.layer_fidelities)
+                layers[k] = bad_layer
+                out.append((f"layer_fidelities[{k}].{field.name}={value!r}",
+                            {"layer_fidelities": tuple(layers)}))
+    for value in WRONG_VALUES:
+        out.append((f"layer_fidelities[0].qubits=(1, {value!r})", {"layer_fidelities": (
+            LayerFidelity(2, 0.98, (1, value)),)}))
+        out.append((f"layer_fidelities=({value!r},)", {"layer_fidelities": (value,)}))
+        out.append((f"couplers=({value!r},)", {"couplers": (value,)}))
+        out.append((f"couplers[0].qubits=(0, {value!r})",
+                    {"couplers": (CouplerCalibration((0, value), 1e6),)}))
+    for position, name in enumerate(CouplerCalibration._fields):
+        for value in WRONG_VALUES:
+            entry = list(cal.couplers[0])
+            entry[position] = value
+            for shape, bad_coupler in (("CouplerCalibration", CouplerCalibration(*entry)),
+                                       ("plain tuple", tuple(entry))):
+                out.append((f"couplers[0].{name}={value!r} ({shape})",
+                            {"couplers": (bad_coupler,)}))
     return out
 
 

@@ -77,9 +77,16 @@ def test_a_calibration_compared_with_itself_has_no_changes(name: str) -> None:
 
 
 def test_every_compared_quantity_is_counted_as_unchanged(fez: Calibration) -> None:
-    # per qubit: t1, t2, readout_error, operational; per gate entry: error, duration, operational
+    # per qubit: t1, t2, readout_error, operational; per gate entry: error, duration,
+    # operational; per chain length: eplg (fez's couplers all report ZZ = 0: not compared)
     gate_entries = sum(len(i.qargs or ()) for i in fez.instructions if i.kind == "gate")
-    assert diff_calibrations(fez, fez).num_unchanged == 4 * fez.num_qubits + 3 * gate_entries
+    assert diff_calibrations(fez, fez).num_unchanged == (
+        4 * fez.num_qubits + 3 * gate_entries + len(fez.layer_fidelities))
+    boston = qtargets.load_calibration("ibm_boston")  # per coupler too: static_zz
+    boston_gates = sum(len(i.qargs or ()) for i in boston.instructions if i.kind == "gate")
+    assert diff_calibrations(boston, boston).num_unchanged == (
+        4 * boston.num_qubits + 3 * boston_gates + len(boston.layer_fidelities)
+        + len(boston.couplers))
 
 
 # -- qubits --------------------------------------------------------------------------------
@@ -329,6 +336,7 @@ def test_to_dict_is_json_with_counts_and_changes(fez: Calibration) -> None:
     assert data["changes"][0] == {
         "kind": "qubit", "gate": None, "qubits": [5], "quantity": "t1",
         "old": t1, "new": t1 / 2, "relative": pytest.approx(-0.5), "direction": "worse",
+        "chain_length": None,
     }
 
 

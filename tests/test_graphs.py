@@ -27,7 +27,8 @@ def fez_target() -> Target:
 
 
 def without_faults(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k != "operational"}
+    """What a Target's graph has of a Calibration's: no faults, no coupler numbers."""
+    return {k: v for k, v in data.items() if k not in ("operational", "coupling", "static_zz")}
 
 
 def with_fractional_rzz(cal: Calibration, *, error_factor: float = 0.5,

@@ -350,8 +350,10 @@ def test_every_snapshot_parses(snap: Snapshot) -> None:
     assert props["backend_name"] == conf.backend_name
     assert len(props["qubits"]) == conf.n_qubits
     assert len(props["gates"]) == len(raw_props["gates"])
-    # unmodelled fields are dropped, not kept: ``general`` and each number's ``date``
-    assert "general" not in props
+    # ``general`` is modelled (layer fidelities, couplers), each number's ``date`` is dropped
+    assert props.get("general") == [{k: v for k, v in nduv.items() if k != "date"}
+                                     for nduv in raw_props["general"]]
+    assert props.get("general_qlists") == raw_props.get("general_qlists")
     assert all("date" not in nduv for qubit in props["qubits"] for nduv in qubit)
 
 

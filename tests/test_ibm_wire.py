@@ -41,12 +41,15 @@ from qtargets.ibm._wire import (
     WireConfiguration,
     WireGateConfig,
     WireGateProperties,
+    WireGeneralQubitList,
     WireInstructionSignature,
     WireNduv,
     WireProcessorType,
     WireProperties,
+    WireTargetProperties,
     decode_configuration,
     decode_properties,
+    decode_target_properties,
 )
 from qtargets.ibm.convert import parse_configuration, parse_properties
 
@@ -61,7 +64,9 @@ MIRRORS: dict[type, type[msgspec.Struct]] = {
     models.InstructionSignature: WireInstructionSignature,
     models.ProcessorType: WireProcessorType,
     models.BackendProperties: WireProperties,
+    models.TargetProperties: WireTargetProperties,
     models.GateProperties: WireGateProperties,
+    models.GeneralQubitList: WireGeneralQubitList,
     models.Nduv: WireNduv,
 }
 PAIRS = list(MIRRORS.items())
@@ -457,6 +462,25 @@ def test_msgspec_accepts_json_iff_pydantic_does(kind: str, data: st.DataObject) 
     assert by_decode == by_pydantic, f"decode_* accepts: {by_decode}, pydantic: {by_pydantic}"
 
 
+@HYPOTHESIS
+@given(data=st.data())
+def test_the_target_decoder_accepts_iff_pydantic_target_properties_does(
+        data: st.DataObject) -> None:
+    """``from_ibm`` decodes /properties without ``general`` (no Target holds it): that
+    decoder too agrees with its pydantic model, on JSON text and on dicts."""
+    _, _, props = _mutated(data, "props")
+    text = json.dumps(props, allow_nan=True).encode()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        by_pydantic = _accepts(lambda: models.target_properties_adapter.validate_json(text),
+                               (pydantic.ValidationError,))
+        by_decode = _accepts(lambda: decode_target_properties(text), (CalibrationError,))
+        by_decode_dict = _accepts(lambda: decode_target_properties(props), (CalibrationError,))
+    assert by_decode == by_pydantic, f"decoder accepts: {by_decode}, pydantic: {by_pydantic}"
+    if isinstance(props, dict):
+        assert by_decode_dict == by_pydantic
+
+
 def _is_finite(node: Any) -> bool:
     """No NaN or infinity anywhere (so ``json.dumps`` writes strict JSON)."""
     if isinstance(node, float):
@@ -748,7 +772,10 @@ def _assert_same(ours: Any, theirs: Any, path: str) -> None:
     """``ours`` from pydantic (model or TypedDict dict), ``theirs`` from msgspec."""
     if isinstance(theirs, msgspec.Struct):
         for f in msgspec.structs.fields(type(theirs)):
-            value = ours[f.name] if isinstance(ours, dict) else getattr(ours, f.name)
+            if isinstance(ours, dict):  # a TypedDict lacks the optional keys not sent
+                value = ours[f.name] if f.required or f.name in ours else f.default
+            else:
+                value = getattr(ours, f.name)
             _assert_same(value, getattr(theirs, f.name), f"{path}.{f.name}")
     elif isinstance(theirs, list):
         assert isinstance(ours, list), path
@@ -774,3 +801,7 @@ def test_both_paths_decode_the_same_values(snap: Snapshot) -> None:
     _assert_same(parse_configuration(conf_bytes), decode_configuration(conf_bytes),
                  "configuration")
     _assert_same(parse_properties(props_bytes), decode_properties(props_bytes), "properties")
+    # what from_ibm decodes: the same, general and general_qlists left unread
+    _assert_same(parse_properties(props_bytes), decode_target_properties(props_bytes),
+                 "properties")
+    _assert_same(parse_properties(props), decode_target_properties(props), "properties")

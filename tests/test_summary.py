@@ -319,8 +319,9 @@ def test_to_dict_is_json_with_stable_keys(small: CalibrationSummary) -> None:
         "vendor", "backend_name", "backend_version", "processor", "taken_at", "source",
         "retrieved_at", "num_qubits", "num_operational_qubits", "instructions",
         "readout_error", "t1_median", "t2_median", "faulty_qubits", "faulty_gates",
-        "uncalibrated_gates", "best_qubits", "best_edges",
+        "uncalibrated_gates", "best_qubits", "best_edges", "layer_fidelities", "couplers",
     ]
+    assert (data["layer_fidelities"], data["couplers"]) == ([], None)
     assert list(data["instructions"][0]) == [
         "name", "kind", "num_qubits", "num_qargs", "num_excluded", "error",
         "num_missing_error", "num_uncalibrated", "median_duration",

@@ -14,7 +14,15 @@ What is compared, and which way is worse:
   *gates*. Measure, reset, delay and the like are left out: a qubit's ``readout_error``
   already says how well it is read;
 * instructions, qubits and gate entries that exist on one side only. An entry on a qubit that
-  exists on one side only is implied by that qubit and not listed again.
+  exists on one side only is implied by that qubit and not listed again;
+* per chain length N, the EPLG of the layer fidelity (*layers*; higher is worse), whichever
+  chain of N qubits each side measured (vendors measure the best chain of each length, which
+  moves);
+* per coupler, the static ZZ (*couplers*; a larger ``|ZZ|`` is worse, its sign is
+  convention). Coupling strength is not compared: a stronger coupling is neither worse nor
+  better. Layers and couplers are compared only when both sides report some (a static ZZ
+  of exactly 0 on every coupler, as some IBM devices report, counts as none); one reported
+  on one side only is ``now_known``/``now_unknown``.
 
 A numeric change counts only when ``|new - old| / |old| >= rel_tol``; smaller drifts (and
 values unknown on both sides) are counted as unchanged, since calibration numbers jitter
@@ -38,7 +46,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, TypeAlias
 
-from .model import UNCALIBRATED_ERROR, Calibration, GateCalibration, InstructionCalibration
+from .model import (
+    UNCALIBRATED_ERROR,
+    Calibration,
+    GateCalibration,
+    InstructionCalibration,
+    LayerFidelity,
+)
 from .summary import median_of
 
 __all__ = [
@@ -55,8 +69,9 @@ __all__ = [
 DEFAULT_REL_TOL = 0.1
 """Relative changes below this (10%) are calibration jitter, not news."""
 
-ItemKind = Literal["qubit", "edge", "gate", "instruction"]
-"""What changed: a qubit, a 2-qubit gate entry, another gate entry, or a whole instruction."""
+ItemKind = Literal["qubit", "edge", "gate", "instruction", "layer", "coupler"]
+"""What changed: a qubit, a 2-qubit gate entry, another gate entry, a whole instruction, the
+layer fidelity of a chain length, or a coupler."""
 
 Direction = Literal["worse", "better", "appeared", "disappeared", "now_unknown", "now_known"]
 """How it changed. ``now_unknown``: a value was reported before and is not any more;
@@ -68,7 +83,10 @@ HIGHER_IS_BETTER = frozenset({"t1", "t2"})
 """The quantities for which a larger value is better (every other one: smaller is better)."""
 _QUBIT_QUANTITIES = ("t1", "t2", "readout_error")
 _GATE_QUANTITIES = ("error", "duration")
-_KIND_ORDER: dict[str, int] = {"qubit": 0, "edge": 1, "gate": 2, "instruction": 3}
+_KIND_ORDER: dict[str, int] = {"qubit": 0, "edge": 1, "gate": 2, "instruction": 3, "layer": 4,
+                               "coupler": 5}
+_BY_SIZE = frozenset({"static_zz"})
+"""Quantities compared by magnitude: their sign is a convention, their size what matters."""
 _DIRECTION_ORDER: dict[str, int] = {
     "worse": 0, "better": 1, "disappeared": 2, "appeared": 3, "now_unknown": 4, "now_known": 5,
 }
@@ -83,18 +101,23 @@ class Change:
 
     kind: ItemKind
     qubits: tuple[int, ...]
-    """The qubit, the gate's qargs, or ``()`` for a whole instruction."""
+    """The qubit, the gate's qargs, the coupler's pair, ``()`` for a whole instruction; for a
+    layer, the chain of the new side (of the old one if the new one's is unknown; ``()`` if
+    neither side says)."""
     gate: str | None
-    """Instruction name; ``None`` for a qubit."""
+    """Instruction name; ``None`` for a qubit, a layer or a coupler."""
     quantity: str
-    """``t1``, ``t2``, ``readout_error``, ``error``, ``duration``, ``operational``, or
-    ``present`` (with ``old``/``new`` False/True) for something that appeared or disappeared."""
+    """``t1``, ``t2``, ``readout_error``, ``error``, ``duration``, ``operational``, ``eplg``
+    (a layer), ``static_zz`` (a coupler), or ``present`` (with ``old``/``new`` False/True)
+    for something that appeared or disappeared."""
     old: Value
     new: Value
     relative: float | None
-    """``(new - old) / |old|`` for numbers (signed); ``None`` when ``old`` is 0 or either side
-    is not a number."""
+    """``(new - old) / |old|`` for numbers (signed; of the magnitudes for ``static_zz``);
+    ``None`` when ``old`` is 0 or either side is not a number."""
     direction: Direction
+    chain_length: int | None = None
+    """For a layer: N, the length of the chains compared; else ``None``."""
 
     @property
     def label(self) -> str:
@@ -103,6 +126,10 @@ class Change:
             return f"qubit {self.qubits[0]}"
         if self.kind == "instruction":
             return f"instruction {self.gate}"
+        if self.kind == "layer":
+            return f"{self.chain_length}-qubit layer"
+        if self.kind == "coupler":
+            return f"coupler {'-'.join(map(str, self.qubits))}"
         return f"{self.gate} {'-'.join(map(str, self.qubits))}"
 
     @property
@@ -133,6 +160,7 @@ class Change:
             "new": self.new,
             "relative": self.relative,
             "direction": self.direction,
+            "chain_length": self.chain_length,
         }
 
 
@@ -161,6 +189,13 @@ class DiffSide:
     readout_error_median: float | None
     two_qubit_error_median: float | None
     """Over the entries of all the device's 2-qubit gates together."""
+    eplg: float | None = None
+    """EPLG of the longest chain with a layer fidelity (the device-wide figure)."""
+    eplg_chain_length: int | None = None
+    """That chain's length."""
+    static_zz_median: float | None = None
+    """Median ``|static ZZ|`` over the couplers, Hz; ``None`` when none reports one other
+    than 0 (see the module doc)."""
 
     @property
     def label(self) -> str:
@@ -184,6 +219,9 @@ class DiffSide:
             "t2_median": self.t2_median,
             "readout_error_median": self.readout_error_median,
             "two_qubit_error_median": self.two_qubit_error_median,
+            "eplg": self.eplg,
+            "eplg_chain_length": self.eplg_chain_length,
+            "static_zz_median": self.static_zz_median,
         }
 
 
@@ -273,6 +311,8 @@ def diff_calibrations(
     differ = _Differ(float(rel_tol))
     differ.qubits(old, new)
     differ.instructions(old, new)
+    differ.layers(old, new)
+    differ.couplers(old, new)
     changes = sorted(differ.changes, key=_order)
     return CalibrationDiff(_side(old), _side(new), float(rel_tol), tuple(changes),
                            differ.num_unchanged)
@@ -327,27 +367,51 @@ class _Differ:
             if max(qubits, default=-1) < old_num_qubits:
                 self.presence(_entry_kind(qubits), qubits, new.name, appeared=True)
 
+    def layers(self, old: Calibration, new: Calibration) -> None:
+        if not (old.layer_fidelities and new.layer_fidelities):
+            return  # nothing to compare with (the sides' EPLG says which reports them)
+        old_by_size = _by_size(old.layer_fidelities)
+        new_by_size = _by_size(new.layer_fidelities)
+        for size in sorted(old_by_size.keys() | new_by_size.keys()):
+            a, b = old_by_size.get(size), new_by_size.get(size)
+            chain = (b.qubits if b is not None else None) or (
+                a.qubits if a is not None else None) or ()
+            self.number("layer", chain, None, "eplg", None if a is None else a.eplg,
+                        None if b is None else b.eplg, chain_length=size)
+
+    def couplers(self, old: Calibration, new: Calibration) -> None:
+        if not (_zz_measured(old) and _zz_measured(new)):
+            return
+        old_by_pair = {c.qubits: c for c in old.couplers}
+        new_by_pair = {c.qubits: c for c in new.couplers}
+        for pair in sorted(old_by_pair.keys() | new_by_pair.keys()):
+            a, b = old_by_pair.get(pair), new_by_pair.get(pair)
+            self.number("coupler", pair, None, "static_zz",
+                        None if a is None else a.static_zz, None if b is None else b.static_zz)
+
     def number(self, kind: ItemKind, qubits: tuple[int, ...], gate: str | None, quantity: str,
-               old: float | None, new: float | None) -> None:
+               old: float | None, new: float | None, *, chain_length: int | None = None) -> None:
         if old is None or new is None:
             if old is None and new is None:
                 self.num_unchanged += 1
             else:
                 direction: Direction = "now_unknown" if new is None else "now_known"
                 self.changes.append(Change(kind, qubits, gate, quantity, old, new, None,
-                                           direction))
+                                           direction, chain_length))
             return
         if new == old:
             self.num_unchanged += 1
             return
-        relative = None if old == 0 else (new - old) / abs(old)
-        if relative is not None and abs(relative) < self.rel_tol:
+        # the size of a quantity whose sign is a convention; the value itself otherwise
+        low, high = (abs(old), abs(new)) if quantity in _BY_SIZE else (old, new)
+        relative = None if low == 0 else (high - low) / abs(low)
+        if (relative is not None and abs(relative) < self.rel_tol) or high == low:
             self.num_unchanged += 1
             return
-        grew = new > old
+        grew = high > low
         worse = not grew if quantity in HIGHER_IS_BETTER else grew
         self.changes.append(Change(kind, qubits, gate, quantity, old, new, relative,
-                                   "worse" if worse else "better"))
+                                   "worse" if worse else "better", chain_length))
 
     def flag(self, kind: ItemKind, qubits: tuple[int, ...], gate: str | None, old: bool,
              new: bool) -> None:
@@ -374,13 +438,32 @@ def _entry_kind(qubits: tuple[int, ...]) -> ItemKind:
     return "edge" if len(qubits) == 2 else "gate"
 
 
-def _order(change: Change) -> tuple[int, float, int, str, tuple[int, ...], str]:
+def _zz_measured(cal: Calibration) -> bool:
+    """Whether some coupler reports a static ZZ other than 0. Some IBM devices (ibm_fez,
+    ibm_torino...) report exactly 0 for every coupler: no measurement gives that, and
+    comparing it would call every coupler of the other side infinitely better or worse."""
+    return any(c.static_zz for c in cal.couplers)
+
+
+def _by_size(layers: tuple[LayerFidelity, ...]) -> dict[int, LayerFidelity]:
+    """Layer fidelities by chain length; of several chains of one length, the best."""
+    out: dict[int, LayerFidelity] = {}
+    for layer in layers:
+        kept = out.get(layer.num_qubits)
+        if kept is None or layer.fidelity > kept.fidelity:
+            out[layer.num_qubits] = layer
+    return out
+
+
+def _order(change: Change) -> tuple[int, float, int, int, str, tuple[int, ...], str]:
     return (_DIRECTION_ORDER[change.direction], -change.severity, _KIND_ORDER[change.kind],
-            change.gate or "", change.qubits, change.quantity)
+            change.chain_length or 0, change.gate or "", change.qubits, change.quantity)
 
 
 def _side(cal: Calibration) -> DiffSide:
     faulty = frozenset(cal.faulty_qubits)
+    longest = max(cal.layer_fidelities, key=lambda layer: (layer.num_qubits, layer.fidelity),
+                  default=None)
     operational = [q for q in cal.qubits if q.operational]
     two_qubit = [
         g.error
@@ -406,4 +489,9 @@ def _side(cal: Calibration) -> DiffSide:
         t2_median=median_of(q.t2 for q in operational),
         readout_error_median=median_of(q.readout_error for q in operational),
         two_qubit_error_median=median_of(two_qubit),
+        eplg=None if longest is None else longest.eplg,
+        eplg_chain_length=None if longest is None else longest.num_qubits,
+        static_zz_median=median_of(
+            None if c.static_zz is None else abs(c.static_zz) for c in cal.couplers
+        ) if _zz_measured(cal) else None,
     )

@@ -14,6 +14,9 @@ calibration directly. The rules, with every attribute and its unit, are in docs/
 * **Faults.** From a ``Calibration``, faulty qubits and gates stay in the graph with
   ``operational=False``; a ``Target`` does not record faults, so its graph has no
   ``operational`` attribute.
+* **Device-wide numbers.** From a ``Calibration`` that has them, edges carry their
+  coupler's ``coupling`` and ``static_zz`` (Hz), and the graph its ``layer_fidelities``;
+  a ``Target`` holds neither.
 
 >>> import qtargets
 >>> from qtargets.graphs import to_networkx
@@ -31,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from qiskit.circuit import Gate
 from qiskit.transpiler import Target
 
-from .model import Calibration, is_virtual
+from .model import Calibration, CouplerCalibration, LayerFidelity, is_virtual
 
 if TYPE_CHECKING:
     # networkx is imported when first used: it adds ~0.2 s to ``import qtargets`` otherwise.
@@ -86,6 +89,8 @@ class _Device:
     attributes: dict[str, Any]
     qubits: list[_Qubit]
     gates: list[_GateTable]
+    couplers: dict[tuple[int, int], CouplerCalibration] | None = None
+    """By pair, lower qubit first; ``None`` when the source has no coupler numbers."""
 
 
 def to_networkx(source: Calibration | Target, *, undirected: bool = False) -> nx.Graph:
@@ -123,6 +128,10 @@ def to_networkx(source: Calibration | Target, *, undirected: bool = False) -> nx
     for q, qubit in enumerate(device.qubits):
         graph.add_node(q, **_node_attributes(q, qubit, device.gates, main_1q))
     for pair, attributes in _edges(device.qubits, two_qubit):
+        if device.couplers is not None:
+            coupler = device.couplers.get((min(pair), max(pair)))
+            attributes["coupling"] = coupler.coupling if coupler is not None else None
+            attributes["static_zz"] = coupler.static_zz if coupler is not None else None
         graph.add_edge(*pair, **attributes)
     return _merge_directions(graph) if undirected else graph
 
@@ -163,8 +172,14 @@ def _from_calibration(cal: Calibration) -> _Device:
         "taken_at": cal.taken_at,
         "num_qubits": cal.num_qubits,
         "description": f"{cal.vendor} {cal.backend_name}",  # what build_target writes
+        "layer_fidelities": _shortest_first(cal.layer_fidelities),
     }
-    return _Device(attributes, qubits, gates)
+    couplers = {c.qubits: c for c in cal.couplers} if cal.couplers else None
+    return _Device(attributes, qubits, gates, couplers)
+
+
+def _shortest_first(layers: tuple[LayerFidelity, ...]) -> tuple[LayerFidelity, ...]:
+    return tuple(sorted(layers, key=lambda layer: layer.num_qubits))
 
 
 _NO_ENTRY = _Entry(None, None, None)
@@ -220,6 +235,7 @@ def _from_target(target: Target) -> _Device:
         "taken_at": None,
         "num_qubits": target.num_qubits,
         "description": target.description,
+        "layer_fidelities": (),
     }
     return _Device(attributes, qubits, gates)
 

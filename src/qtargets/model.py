@@ -24,9 +24,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cache
-from typing import Any, Literal, NamedTuple, TypeVar, get_args
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar, get_args
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
 
 from ._exceptions import CalibrationError
 
@@ -37,9 +37,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "UNCALIBRATED_ERROR",
     "Calibration",
+    "CouplerCalibration",
     "GateCalibration",
     "InstructionCalibration",
     "InstructionKind",
+    "LayerFidelity",
     "Provenance",
     "QubitCalibration",
     "TimingConstraints",
@@ -48,7 +50,13 @@ __all__ = [
     "validate_payload",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""The version of the JSON a :class:`Calibration` writes. Version 2 added
+``layer_fidelities`` and ``couplers``; a version-1 file is read as a version-2 one without
+them. The bump makes an older qtargets refuse a newer file ("expected 1") instead of
+quietly dropping the numbers it does not know (it ignores unknown fields)."""
+
+_READABLE_SCHEMA_VERSIONS = frozenset({1, SCHEMA_VERSION})
 
 _T = TypeVar("_T")
 
@@ -138,6 +146,56 @@ class InstructionCalibration:
     """Allowed range (radians) of each parameter, where the hardware restricts it."""
 
 
+@dataclass(frozen=True, slots=True)
+class LayerFidelity:
+    """The layer fidelity (LF) of a chain of qubits: the fidelity of one layer of two-qubit
+    gates on every neighbouring pair of the chain, with single-qubit gates on every qubit,
+    measured by simultaneous direct randomized benchmarking (McKay et al., "Benchmarking
+    quantum processor performance at scale", arXiv:2311.05933, 2023).
+
+    A device-wide figure, crosstalk included, that no per-gate error shows. IBM reports it
+    for the best chain of every length it measured (``lf_N`` in ``properties.general``).
+    """
+
+    num_qubits: int
+    """N, the length of the chain (at least 2)."""
+    fidelity: float
+    """The layer fidelity, a probability in [0, 1]."""
+    qubits: tuple[int, ...] | None = None
+    """The chain, in order (neighbours are coupled); ``None`` when the vendor gave the
+    fidelity without saying which qubits it was measured on."""
+
+    @property
+    def num_two_qubit_gates(self) -> int:
+        """n_2q = N - 1: the gates of a chain of N qubits."""
+        return self.num_qubits - 1
+
+    @property
+    def eplg(self) -> float:
+        """Error per layered gate, ``1 - LF ** (1 / n_2q)`` with ``n_2q = N - 1``: the
+        definition of McKay et al. (arXiv:2311.05933), the figure IBM quotes for its devices.
+        Comparable across chain lengths, unlike LF itself."""
+        return 1.0 - math.pow(self.fidelity, 1.0 / (self.num_qubits - 1))
+
+
+class CouplerCalibration(NamedTuple):
+    """What was measured about the coupling of two qubits (not about a gate on them).
+
+    A named tuple, written in JSON as ``[qubits, coupling, static_zz]``: a device has
+    hundreds of these, as :class:`GateCalibration` has thousands.
+    """
+
+    qubits: tuple[int, int]
+    """The two qubits, lower index first (a coupler has no direction)."""
+    coupling: float | None = None
+    """Coupling strength J between the two qubits, Hz (IBM's ``jq``); ``None`` if not
+    reported."""
+    static_zz: float | None = None
+    """Static ZZ interaction, Hz (IBM's ``zz``): the always-on crosstalk that shifts one
+    qubit's frequency with the other's state; its size matters, its sign is convention.
+    ``None`` if not reported."""
+
+
 def is_virtual(name: str, errors: Iterable[float | None] = ()) -> bool:
     """Whether gate ``name`` is virtual: a frame change (:data:`FRAME_CHANGES`), or a gate
     whose every reported error is 0 (``errors``: its errors on the qubits it runs on).
@@ -174,6 +232,14 @@ class Provenance:
     notes: str | None = None
 
 
+def _read_version(value: object) -> object:
+    """A readable older schema version, read as the current one (what it means: the new
+    fields are empty); anything else is left for the checks to judge."""
+    if type(value) is int and value in _READABLE_SCHEMA_VERSIONS:
+        return SCHEMA_VERSION
+    return value
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class Calibration:
     """One calibration of one device, vendor-free and immutable.
@@ -196,7 +262,14 @@ class Calibration:
     dt: float | None = None
     """Sample time of the control electronics, seconds."""
     timing_constraints: TimingConstraints = field(default_factory=TimingConstraints)
-    schema_version: int = SCHEMA_VERSION
+    layer_fidelities: tuple[LayerFidelity, ...] = ()
+    """Layer fidelities of qubit chains (see :class:`LayerFidelity`); IBM's converter lists
+    them shortest chain first. At most one per chain."""
+    couplers: tuple[CouplerCalibration, ...] = ()
+    """Coupling strength and static ZZ of coupled qubit pairs, by pair."""
+    schema_version: Annotated[int, BeforeValidator(_read_version)] = SCHEMA_VERSION
+    """Always :data:`SCHEMA_VERSION` in memory: an older file's version is upgraded when it
+    is read."""
 
     def __post_init__(self) -> None:
         _check(self)
@@ -466,6 +539,8 @@ def _looks_valid(cal: Calibration) -> bool:
                   timing.acquire_alignment):
         if not _is_index(value) or not 1 <= value <= INT32_MAX:
             return False
+    if not _layers_ok(cal.layer_fidelities, n) or not _couplers_ok(cal.couplers, n):
+        return False
     for q in cal.qubits:
         if type(q) is not QubitCalibration or type(q.operational) is not bool:
             return False
@@ -526,6 +601,49 @@ def _looks_valid(cal: Calibration) -> bool:
         if len(seen) != len(inst.qargs):
             return False
     return len(names) == len(cal.instructions)
+
+
+def _layers_ok(layers: object, n: int) -> bool:
+    if type(layers) is not tuple:
+        return False
+    seen = set()
+    for layer in layers:
+        if type(layer) is not LayerFidelity:
+            return False
+        size, chain = layer.num_qubits, layer.qubits
+        if not _is_index(size) or not 2 <= size <= n or not _is_number(layer.fidelity) or (
+                not 0.0 <= layer.fidelity <= 1.0):
+            return False
+        if chain is not None:
+            if type(chain) is not tuple or len(chain) != size:
+                return False
+            for q in chain:
+                if not _is_index(q) or not 0 <= q < n:
+                    return False
+            if len(set(chain)) != size:
+                return False
+        seen.add((size, chain))
+    return len(seen) == len(layers)
+
+
+def _couplers_ok(couplers: object, n: int) -> bool:
+    if type(couplers) is not tuple:
+        return False
+    seen = set()
+    for coupler in couplers:
+        if type(coupler) is not CouplerCalibration:
+            return False
+        pair, coupling, zz = coupler
+        if type(pair) is not tuple or len(pair) != 2:
+            return False
+        a, b = pair
+        if not _is_index(a) or not _is_index(b) or not 0 <= a < b < n:
+            return False
+        for value in (coupling, zz):
+            if value is not None and (not _is_number(value) or not math.isfinite(value)):
+                return False
+        seen.add(pair)
+    return len(seen) == len(couplers)
 
 
 def _provenance_ok(provenance: object) -> bool:
@@ -589,8 +707,9 @@ def _explain_invalid(cal: Calibration) -> None:
             raise CalibrationError(f"calibration.{name}", "expected a string or None", value)
     if not _is_index(cal.schema_version) or cal.schema_version != SCHEMA_VERSION:
         raise CalibrationError("calibration.schema_version",
-                               f"expected {SCHEMA_VERSION}, the only version this qtargets "
-                               "reads", cal.schema_version)
+                               f"expected {SCHEMA_VERSION} (this qtargets reads versions "
+                               f"{min(_READABLE_SCHEMA_VERSIONS)} to {SCHEMA_VERSION}; a newer "
+                               "file needs a newer qtargets)", cal.schema_version)
     if cal.taken_at is not None and not _aware(cal.taken_at):
         raise CalibrationError("calibration.taken_at", "expected a timezone-aware datetime",
                                cal.taken_at)
@@ -603,6 +722,8 @@ def _explain_invalid(cal: Calibration) -> None:
         if not _is_index(value) or not 1 <= value <= INT32_MAX:
             raise CalibrationError(f"calibration.timing_constraints.{name}",
                                    "expected an integer from 1 to 2**31 - 1", value)
+    _explain_layers(cal.layer_fidelities, n)
+    _explain_couplers(cal.couplers, n)
     for i, qubit in enumerate(cal.qubits):
         base = f"calibration.qubits[{i}]"
         if type(qubit) is not QubitCalibration:
@@ -677,6 +798,64 @@ def _explain_invalid(cal: Calibration) -> None:
             check_duration(f"{where}.duration", gate.duration)
             _check_flag(f"{where}.operational", gate.operational)
     raise CalibrationError("calibration", "invalid calibration", show_value=False)
+
+
+def _explain_layers(layers: object, n: int) -> None:
+    """Raise for the first rule of :func:`_layers_ok` that ``layers`` breaks."""
+    if type(layers) is not tuple:
+        raise CalibrationError("calibration.layer_fidelities",
+                               "expected a tuple of LayerFidelity", type(layers).__name__)
+    seen: dict[tuple[int, tuple[int, ...] | None], int] = {}
+    for k, layer in enumerate(layers):
+        base = f"calibration.layer_fidelities[{k}]"
+        if type(layer) is not LayerFidelity:
+            raise CalibrationError(base, "expected a LayerFidelity", type(layer).__name__)
+        size, chain = layer.num_qubits, layer.qubits
+        if not _is_index(size) or not 2 <= size <= n:
+            raise CalibrationError(f"{base}.num_qubits",
+                                   f"expected a chain length from 2 to {n} (num_qubits)", size)
+        if layer.fidelity is None:  # required: check_probability lets None through
+            raise CalibrationError(f"{base}.fidelity", "expected a probability in [0, 1]",
+                                   None)
+        check_probability(f"{base}.fidelity", layer.fidelity)
+        if chain is not None:
+            if type(chain) is not tuple:
+                raise CalibrationError(f"{base}.qubits", "expected a tuple of qubit indices "
+                                       "or None", chain)
+            for q in chain:
+                if not _is_index(q) or not 0 <= q < n:
+                    raise CalibrationError(f"{base}.qubits", "expected qubit indices from 0 "
+                                           f"to {n - 1}", chain)
+            if len(chain) != size or len(set(chain)) != size:
+                raise CalibrationError(f"{base}.qubits",
+                                       f"expected {size} distinct qubits (num_qubits)", chain)
+        if (size, chain) in seen:
+            raise CalibrationError(base, "the same chain as layer_fidelities"
+                                   f"[{seen[size, chain]}]", show_value=False)
+        seen[size, chain] = k
+
+
+def _explain_couplers(couplers: object, n: int) -> None:
+    """Raise for the first rule of :func:`_couplers_ok` that ``couplers`` breaks."""
+    if type(couplers) is not tuple:
+        raise CalibrationError("calibration.couplers", "expected a tuple of CouplerCalibration",
+                               type(couplers).__name__)
+    seen: dict[tuple[int, int], int] = {}
+    for k, coupler in enumerate(couplers):
+        base = f"calibration.couplers[{k}]"
+        if type(coupler) is not CouplerCalibration:
+            raise CalibrationError(base, "expected a CouplerCalibration", coupler)
+        pair = coupler.qubits
+        if type(pair) is not tuple or len(pair) != 2 or not all(_is_index(q) for q in pair) or (
+                not 0 <= pair[0] < pair[1] < n):
+            raise CalibrationError(f"{base}.qubits", "expected two qubit indices, lower first, "
+                                   f"below {n}", pair)
+        check_finite(f"{base}.coupling", coupler.coupling)
+        check_finite(f"{base}.static_zz", coupler.static_zz)
+        if pair in seen:
+            raise CalibrationError(f"{base}.qubits", f"the same pair as couplers[{seen[pair]}]",
+                                   pair)
+        seen[pair] = k
 
 
 def _check_flag(path: str, value: object) -> None:

@@ -28,14 +28,17 @@ from .model import (
     Calibration,
     GateCalibration,
     InstructionCalibration,
+    LayerFidelity,
     is_virtual,
 )
 
 __all__ = [
     "DEFAULT_TOP",
     "CalibrationSummary",
+    "CouplerSummary",
     "FaultyGate",
     "InstructionSummary",
+    "LayerSummary",
     "RankedEdge",
     "RankedQubit",
     "Spread",
@@ -43,6 +46,7 @@ __all__ = [
     "best_qubits",
     "median_of",
     "summarize",
+    "summarize_couplers",
     "summarize_instruction",
 ]
 
@@ -116,6 +120,41 @@ class RankedEdge:
 
 
 @dataclass(frozen=True, slots=True)
+class LayerSummary:
+    """One layer fidelity of the device (see :class:`qtargets.model.LayerFidelity`)."""
+
+    num_qubits: int
+    """N, the chain's length."""
+    fidelity: float
+    eplg: float
+    """Error per layered gate, ``1 - fidelity ** (1 / (N - 1))``."""
+    qubits: tuple[int, ...] | None
+    """The chain, in order; ``None`` when the vendor did not say."""
+
+    @classmethod
+    def of(cls, layer: LayerFidelity) -> LayerSummary:
+        return cls(layer.num_qubits, layer.fidelity, layer.eplg, layer.qubits)
+
+
+@dataclass(frozen=True, slots=True)
+class CouplerSummary:
+    """The coupling numbers of the device's couplers (:attr:`Calibration.couplers`), Hz.
+
+    Static ZZ is compared by size, whatever its sign: ``best`` is the smallest ``|ZZ|``,
+    ``worst`` the largest, ``median`` the median of ``|ZZ|``.
+    """
+
+    num_couplers: int
+    static_zz: Spread
+    """Of ``|static ZZ|`` over couplers that report it, Hz."""
+    worst_static_zz_qubits: tuple[int, int] | None
+    """The coupler with the largest ``|static ZZ|`` (the lower pair on a tie); ``None`` when
+    none reports a ZZ other than 0."""
+    coupling_median: float | None
+    """Median coupling strength J, Hz."""
+
+
+@dataclass(frozen=True, slots=True)
 class CalibrationSummary:
     """The headline numbers of one calibration. ``to_dict()`` is its stable JSON form."""
 
@@ -143,6 +182,16 @@ class CalibrationSummary:
     """Gate entries reported with error = 1 (IBM's "could not calibrate")."""
     best_qubits: tuple[RankedQubit, ...]
     best_edges: tuple[RankedEdge, ...]
+    layer_fidelities: tuple[LayerSummary, ...] = ()
+    """Every layer fidelity, shortest chain first (the longest is the device-wide figure)."""
+    couplers: CouplerSummary | None = None
+    """``None`` when the calibration has no coupler numbers."""
+
+    @property
+    def longest_layer(self) -> LayerSummary | None:
+        """The layer fidelity of the longest chain: IBM's headline figure (EPLG on 100
+        qubits on its large devices)."""
+        return self.layer_fidelities[-1] if self.layer_fidelities else None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible dict: lists for tuples, ISO 8601 strings for times, keys stable."""
@@ -187,6 +236,23 @@ def summarize(calibration: Calibration, *, top: int = DEFAULT_TOP) -> Calibratio
         uncalibrated_gates=uncalibrated,
         best_qubits=best_qubits(cal, top),
         best_edges=best_edges(cal, top),
+        layer_fidelities=tuple(LayerSummary.of(layer) for layer in sorted(
+            cal.layer_fidelities, key=lambda layer: layer.num_qubits)),
+        couplers=summarize_couplers(cal),
+    )
+
+
+def summarize_couplers(cal: Calibration) -> CouplerSummary | None:
+    """Static ZZ (by size) and coupling strength over the couplers, ``None`` if none."""
+    if not cal.couplers:
+        return None
+    zz = [(abs(c.static_zz), c.qubits) for c in cal.couplers if c.static_zz is not None]
+    worst = max(zz, key=lambda item: (item[0], tuple(-q for q in item[1])), default=None)
+    return CouplerSummary(
+        num_couplers=len(cal.couplers),
+        static_zz=_spread(size for size, _ in zz),
+        worst_static_zz_qubits=None if worst is None or worst[0] == 0.0 else worst[1],
+        coupling_median=median_of(c.coupling for c in cal.couplers),
     )
 
 

@@ -270,7 +270,13 @@ def history_table(name: str, snapshots: Sequence[Snapshot]) -> Table:
 
 def show_sections(s: CalibrationSummary) -> list[Panel | Group | Table | Text]:
     """``qtargets show``: header, operations, qubits, faulty elements, best qubits and edges."""
-    return [header(s), operations(s), qubits(s), faulty(s), best_qubits(s), best_edges(s)]
+    sections: list[Panel | Group | Table | Text] = [
+        header(s), operations(s), qubits(s), faulty(s), best_qubits(s), best_edges(s)]
+    if s.layer_fidelities:
+        sections.append(layer_fidelities(s))
+    if s.couplers is not None:
+        sections.append(couplers(s))
+    return sections
 
 
 def _with_note(table: Table, note: str) -> Group:
@@ -387,6 +393,65 @@ def best_edges(s: CalibrationSummary) -> Group | Text:
     return _with_note(table, "each pair by its best 2-qubit gate, in either direction")
 
 
+LAYER_SIZES = (10, 20, 50, 100)
+"""Chain lengths ``show`` lists layer fidelities for (those measured), besides the longest:
+the points IBM quotes (EPLG on 100 qubits, its headline figure)."""
+
+
+def layer_fidelities(s: CalibrationSummary) -> Group:
+    longest = s.longest_layer
+    assert longest is not None  # the caller checks
+    shown = [layer for layer in s.layer_fidelities
+             if layer.num_qubits in LAYER_SIZES or layer is longest]
+    table = house_table(f"Layer fidelity (longest chain: {longest.num_qubits} qubits)")
+    table.add_figure_column("N", style="bold")
+    table.add_figure_column("LF")
+    table.add_figure_column("EPLG")
+    table.add_column("Chain", drop=1)
+    for layer in shown:
+        table.add_row(str(layer.num_qubits), f"{layer.fidelity:.4f}", fmt.error(layer.eplg),
+                      _chain(layer.qubits))
+    return _with_note(table, f"{len(s.layer_fidelities)} chains measured (all in --json); "
+                             "EPLG = 1 - LF^(1/(N - 1)) on N qubits")
+
+
+def couplers(s: CalibrationSummary) -> Table | Group:
+    c = s.couplers
+    assert c is not None  # the caller checks
+    table = house_table(f"Couplers ({c.num_couplers})")
+    table.add_column("Quantity", style="bold")
+    table.add_figure_column("Median")
+    table.add_figure_column("Best", drop=2)
+    table.add_figure_column("Worst", drop=1)
+    worst = _hertz(c.static_zz.worst)
+    if c.worst_static_zz_qubits is not None:
+        worst += f" ({c.worst_static_zz_qubits[0]}-{c.worst_static_zz_qubits[1]})"
+    table.add_row("|Static ZZ|", _hertz(c.static_zz.median), _hertz(c.static_zz.best), worst)
+    table.add_row("Coupling J", _hertz(c.coupling_median), "", "")
+    if c.static_zz.worst == 0.0 and c.coupling_median in (0.0, None):
+        return _with_note(table, "every coupler reports 0 (kept as reported)")
+    return table
+
+
+def _chain(qubits: tuple[int, ...] | None) -> str:
+    """A chain as ``35-19-15-14``, its ends only when long; ``n/a`` when not reported."""
+    if qubits is None:
+        return fmt.MISSING
+    if len(qubits) <= 8:
+        return "-".join(map(str, qubits))
+    return f"{'-'.join(map(str, qubits[:4]))}-...-{'-'.join(map(str, qubits[-3:]))}"
+
+
+def _hertz(value: float | None) -> str:
+    """A frequency to three figures in Hz, kHz, MHz or GHz."""
+    if value is None:
+        return fmt.MISSING
+    for scale, unit in ((1e9, "GHz"), (1e6, "MHz"), (1e3, "kHz")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value:.3g} Hz"
+
+
 # -- values --------------------------------------------------------------------------------
 
 
@@ -426,6 +491,7 @@ def _gates(gates: Iterable[FaultyGate]) -> Text | str:
 _QUANTITY_NAMES = {
     "t1": "T1", "t2": "T2", "readout_error": "readout error", "error": "error",
     "duration": "duration", "operational": "operational", "present": "present",
+    "eplg": "EPLG", "static_zz": "static ZZ",
 }
 _DIRECTION_NAMES = {
     "appeared": "appeared", "disappeared": "disappeared", "now_unknown": "no longer reported",
@@ -486,6 +552,14 @@ def _summary_table(diff: CalibrationDiff) -> Table:
     for name, quantity, a, b in rows:
         table.add_row(name, _value(quantity, a), _value(quantity, b),
                       _median_change(quantity, a, b))
+    if old.eplg is not None or new.eplg is not None:
+        table.add_row("EPLG (longest chain)", _eplg(old.eplg, old.eplg_chain_length),
+                      _eplg(new.eplg, new.eplg_chain_length),
+                      _median_change("eplg", old.eplg, new.eplg))
+    if old.static_zz_median is not None or new.static_zz_median is not None:
+        table.add_row("Median |static ZZ|", _value("static_zz", old.static_zz_median),
+                      _value("static_zz", new.static_zz_median),
+                      _median_change("static_zz", old.static_zz_median, new.static_zz_median))
     counts = diff.counts()
     other = sum(counts[d] for d in _DIRECTION_NAMES)
     table.caption = (
@@ -535,7 +609,15 @@ def _how(change: Change) -> str:
     old, new = change.old, change.new
     if old is None or new is None or isinstance(old, bool) or isinstance(new, bool):
         return ""  # not reachable: worse and better changes are between numbers
+    if change.quantity == "static_zz":  # compared by size (see qtargets.diff)
+        return _relative(abs(old), abs(new))
     return _relative(old, new)
+
+
+def _eplg(value: float | None, chain_length: int | None) -> str:
+    if value is None:
+        return fmt.MISSING
+    return f"{fmt.error(value)} ({chain_length}q)"
 
 
 def _relative(old: float, new: float) -> str:
@@ -581,6 +663,8 @@ def _value(quantity: str, value: Value) -> str:
         return fmt.micro(value)
     if quantity == "duration":
         return fmt.duration(value)
+    if quantity == "static_zz":
+        return _hertz(value)
     return fmt.error(value)
 
 
@@ -748,5 +832,6 @@ def change_rows(diff: CalibrationDiff) -> list[dict[str, Any]]:
     ``CalibrationDiff.changes`` (worse, better, then the others); ``qubits`` as ``3-4``."""
     return [{"item": c.label, "kind": c.kind, "gate": c.gate,
              "qubits": "-".join(map(str, c.qubits)), "quantity": c.quantity, "old": c.old,
-             "new": c.new, "relative": c.relative, "direction": c.direction}
+             "new": c.new, "relative": c.relative, "direction": c.direction,
+             "chain_length": c.chain_length}
             for c in diff.changes]

@@ -19,9 +19,11 @@ from .._exceptions import CalibrationError, warn
 from ..build import CONTROL_FLOW_OPERATIONS, build_target, standard_operations
 from ..model import (
     Calibration,
+    CouplerCalibration,
     GateCalibration,
     InstructionCalibration,
     InstructionKind,
+    LayerFidelity,
     Provenance,
     QubitCalibration,
     TimingConstraints,
@@ -32,10 +34,13 @@ from ..model import (
 from ..units import SCALES, Dimension
 from ._wire import (
     WireConfiguration,
+    WireGeneralQubitList,
     WireNduv,
     WireProperties,
+    WireTargetProperties,
     decode_configuration,
     decode_properties,
+    decode_target_properties,
 )
 from .models import (
     BackendConfiguration,
@@ -107,12 +112,29 @@ def to_calibration(
     ``configuration`` and ``properties`` are the JSON bodies of
     ``GET /v1/backends/{id}/configuration`` and ``.../properties``, as dicts or JSON
     ``str``/``bytes``. Without properties the calibration holds no errors, durations or qubit
-    data: only which instructions exist where.
+    data: only which instructions exist where. ``properties.general`` gives the layer
+    fidelities and coupler numbers (see :func:`_general`).
 
     Raises :class:`~qtargets.CalibrationError` naming the JSON path of any bad field.
     """
+    return _to_calibration(configuration, properties, general=True, source=source,
+                           retrieved_at=retrieved_at)
+
+
+def _to_calibration(
+    configuration: Payload,
+    properties: Payload | None,
+    *,
+    general: bool,
+    source: str | None = None,
+    retrieved_at: datetime | None = None,
+) -> Calibration:
+    """:func:`to_calibration`; without ``general`` (for a Target, which holds none of its
+    numbers), ``properties.general`` and ``general_qlists`` are neither read nor checked."""
     conf = decode_configuration(configuration)
-    props = decode_properties(properties) if properties is not None else None
+    props: WireTargetProperties | None = None
+    if properties is not None:
+        props = (decode_properties if general else decode_target_properties)(properties)
     if props is not None:
         _same_device(conf, props)
     _check_coupling_map(conf)
@@ -144,6 +166,10 @@ def to_calibration(
         ))
 
     taken_at = _timestamp(props.last_update_date) if props is not None else None
+    layers: tuple[LayerFidelity, ...] = ()
+    couplers: tuple[CouplerCalibration, ...] = ()
+    if isinstance(props, WireProperties) and (props.general or props.general_qlists):
+        layers, couplers = _general(props, conf, where, warn_once)
     return Calibration._from_checked_fields(
         vendor="ibm",
         backend_name=conf.backend_name,
@@ -154,6 +180,8 @@ def to_calibration(
         instructions=tuple(instructions),
         dt=conf.dt * 1e-9 if conf.dt is not None else None,
         timing_constraints=_timing(conf, warn_once),
+        layer_fidelities=layers,
+        couplers=couplers,
         taken_at=taken_at,
         provenance=Provenance(
             source=source or f"IBM Quantum backend {conf.backend_name}: configuration"
@@ -176,12 +204,14 @@ def from_ibm(
 
     Equal (instructions, qargs, errors, durations, qubit properties, timing) to
     ``qiskit_ibm_runtime``'s ``convert_to_target`` on the same data, minus its known bugs.
+    ``properties.general`` is neither read nor checked: no Target holds its numbers
+    (:func:`to_calibration` reads them).
 
     >>> import qtargets, json
     >>> target = qtargets.from_ibm(conf_json, props_json)  # doctest: +SKIP
     """
     return build_target(
-        to_calibration(configuration, properties),
+        _to_calibration(configuration, properties, general=False),
         include_control_flow=include_control_flow,
         include_fractional_gates=include_fractional_gates,
         filter_faulty=filter_faulty,
@@ -251,7 +281,7 @@ def _standard_shape(name: str) -> _Shape:
 
 def _where(
     conf: WireConfiguration,
-    props: WireProperties | None,
+    props: WireTargetProperties | None,
     shapes: dict[str, _Shape],
     qubits: list[QubitCalibration],
     warn_once: Callable[[str, str], None],
@@ -326,7 +356,7 @@ def _where(
     return qargs
 
 
-def _same_device(conf: WireConfiguration, props: WireProperties) -> None:
+def _same_device(conf: WireConfiguration, props: WireTargetProperties) -> None:
     """Refuse properties measured on another device than the configuration describes.
 
     Combined, they would describe neither device (one's error rates on the other's qubits),
@@ -361,7 +391,7 @@ def _check_coupling_map(conf: WireConfiguration) -> None:
 
 
 def _check_unused(
-    props: WireProperties,
+    props: WireTargetProperties,
     gates: Iterable[str],
     top: int,
     conf: WireConfiguration,
@@ -399,7 +429,7 @@ def _check_unused(
 
 
 def _report_conflicts(
-    props: WireProperties,
+    props: WireTargetProperties,
     slots: Mapping[str, object],
     warn_once: Callable[[str, str], None],
 ) -> None:
@@ -543,7 +573,7 @@ def _gate_values(
 
 
 def _qubits(
-    props: WireProperties, n: int, warn_once: Callable[[str, str], None]
+    props: WireTargetProperties, n: int, warn_once: Callable[[str, str], None]
 ) -> list[QubitCalibration]:
     records = props.qubits
     if len(records) < n:
@@ -561,6 +591,220 @@ def _qubits(
     ]
     out.extend(QubitCalibration() for _ in range(n - len(out)))
     return out
+
+
+# ``properties.general`` names: the prefix of each kind of number IBM reports there.
+LAYER_FIDELITY = "lf_"
+COUPLER_FIELDS: dict[str, int] = {"jq_": 0, "zz_": 1}
+"""Prefix -> position in :class:`~qtargets.model.CouplerCalibration`'s numbers (coupling
+strength, static ZZ)."""
+
+_Found = dict[Any, tuple[int, float]]
+"""What one number was found as so far: key -> (index in ``properties.general``, SI value)."""
+
+
+def _general(
+    props: WireProperties,
+    conf: WireConfiguration,
+    where: Mapping[str, Mapping[tuple[int, ...], GateCalibration] | None],
+    warn_once: Callable[[str, str], None],
+) -> tuple[tuple[LayerFidelity, ...], tuple[CouplerCalibration, ...]]:
+    """Layer fidelities and per-coupler numbers from ``properties.general`` and
+    ``general_qlists``.
+
+    ``lf_N`` (unit ``""``) is the layer fidelity of an N-qubit chain, whose qubits the
+    ``general_qlists`` entry of the same name gives; without one (older payloads list only the
+    longest chain) the chain is unknown, not guessed. ``jq_<a><b>``/``zz_<a><b>`` (a frequency
+    unit) belong to the coupler between qubits a and b, whose indices the name runs together:
+    see :class:`_CouplerNames` for how they are read.
+
+    The common entry (a coupler number in GHz under an unmistakable name) takes a fast path:
+    a Heron payload holds ~350 of them.
+    """
+    n = conf.n_qubits
+    names = _CouplerNames(conf, where)
+    lower_first = names.lower_first
+    values: dict[tuple[int, int], _Found] = {}
+    lf: _Found = {}
+    for i, record in enumerate(props.general or ()):
+        name = record.name
+        f = COUPLER_FIELDS.get(name[:3])
+        if f is not None and record.unit == "GHz":
+            hit = lower_first.get(name[3:])
+            if hit is not None and len(hit) == 1:
+                hz = record.value * 1e9
+                pair = hit[0]
+                slot = values.get(pair)
+                if slot is None:
+                    values[pair] = slot = {}
+                if -math.inf < hz < math.inf and f not in slot:
+                    slot[f] = (i, hz)
+                    continue
+        _general_entry(i, record, n, names, values, lf, warn_once)
+    names.report(warn_once)
+    chains = _chains(props.general_qlists or (), n, warn_once)
+    layers = []
+    for size, (i, fidelity) in sorted(lf.items()):
+        chain = chains.pop(f"{LAYER_FIDELITY}{size}", None)
+        if chain is not None and len(chain[1]) != size:
+            raise CalibrationError(f"properties.general_qlists[{chain[0]}].qubits",
+                                   f"expected {size} qubits, the chain of "
+                                   f"{LAYER_FIDELITY}{size} (properties.general[{i}])",
+                                   list(chain[1]))
+        layers.append(LayerFidelity(size, fidelity, None if chain is None else chain[1]))
+    for name, (k, _) in chains.items():
+        warn_once(f"qlist:{name}",
+                  f"properties.general_qlists[{k}]: no number in properties.general is "
+                  f"called {name!r}; its qubits are ignored")
+    couplers = tuple(
+        CouplerCalibration(pair, found[0][1] if 0 in found else None,
+                           found[1][1] if 1 in found else None)
+        for pair, found in sorted(values.items()) if found)
+    return tuple(layers), couplers
+
+
+def _general_entry(
+    i: int,
+    record: WireNduv,
+    n: int,
+    names: _CouplerNames,
+    values: dict[tuple[int, int], _Found],
+    lf: _Found,
+    warn_once: Callable[[str, str], None],
+) -> None:
+    """One ``properties.general`` entry off the fast path of :func:`_general`: a layer
+    fidelity, a coupler number in another unit, under a doubtful name or repeated, or a name
+    nothing here reads."""
+    name = record.name
+    prefix, digits = name[:3], name[3:]
+    if not (digits.isascii() and digits.isdigit()):
+        prefix = ""
+    path = f"properties.general[{i}]"
+    if prefix == LAYER_FIDELITY:
+        if record.unit != "":
+            raise CalibrationError(f"{path}.unit",
+                                   f"expected '' (a fidelity has no unit) for {name}",
+                                   record.unit)
+        size = int(digits)
+        if not 2 <= size <= n:
+            raise CalibrationError(f"{path}.name", f"a layer fidelity is of a chain of 2 to "
+                                   f"{n} qubits (the device's)", name)
+        if not 0.0 <= record.value <= 1.0:
+            raise CalibrationError(f"{path}.value", "expected a fidelity in [0, 1]",
+                                   record.value)
+        _keep_later(lf, size, (i, record.value), name, warn_once)
+    elif prefix in COUPLER_FIELDS:
+        scale = SCALES["frequency"].get(record.unit)
+        if scale is None:
+            raise CalibrationError(
+                f"{path}.unit", f"unknown frequency unit for {name} (known: "
+                f"{', '.join(repr(u) for u in SCALES['frequency'])})", record.unit)
+        hz = record.value / scale[1] if scale[0] else record.value * scale[1]
+        if not -math.inf < hz < math.inf:
+            raise CalibrationError(f"{path}.value", "expected a finite frequency once in "
+                                   "hertz", record.value)
+        pair = names.resolve(name, path, warn_once)
+        if pair is not None:
+            _keep_later(values.setdefault(pair, {}), COUPLER_FIELDS[prefix], (i, hz), name,
+                        warn_once)
+    else:
+        warn_once(f"general:{name}", f"{path}.name: unknown property {name!r} is ignored")
+
+
+def _keep_later(found: _Found, key: object, entry: tuple[int, float], name: str,
+                warn_once: Callable[[str, str], None]) -> None:
+    """Record ``entry`` under ``key``; a repeat with another value is warned about and the
+    later one kept, as for repeated gate entries."""
+    before = found.get(key)
+    if before is not None and before[1] != entry[1]:
+        warn_once(f"general-duplicate:{name}",
+                  f"properties.general[{entry[0]}]: {name} is also at "
+                  f"properties.general[{before[0]}] with another value ({before[1]!r} there, "
+                  f"{entry[1]!r} here); the later entry is kept")
+    found[key] = entry
+
+
+def _chains(
+    qlists: Iterable[WireGeneralQubitList], n: int, warn_once: Callable[[str, str], None]
+) -> dict[str, tuple[int, tuple[int, ...]]]:
+    """``general_qlists`` by name: (index of the entry, its qubits), each checked."""
+    chains: dict[str, tuple[int, tuple[int, ...]]] = {}
+    for k, entry in enumerate(qlists):
+        qubits = tuple(entry.qubits)
+        if qubits and max(qubits) >= n:
+            j = next(j for j, q in enumerate(qubits) if q >= n)
+            raise CalibrationError(f"properties.general_qlists[{k}].qubits[{j}]",
+                                   f"qubit index out of range for {n} qubits", qubits[j])
+        if len(set(qubits)) != len(qubits):
+            raise CalibrationError(f"properties.general_qlists[{k}].qubits",
+                                   "a chain visits each qubit once", list(qubits))
+        before = chains.get(entry.name)
+        if before is not None and before[1] != qubits:
+            warn_once(f"qlist-duplicate:{entry.name}",
+                      f"properties.general_qlists[{k}]: {entry.name} is also at "
+                      f"properties.general_qlists[{before[0]}] with other qubits; the later "
+                      "entry is kept")
+        chains[entry.name] = (k, qubits)
+    return chains
+
+
+class _CouplerNames:
+    """Which coupler a ``jq_<a><b>``/``zz_<a><b>`` name belongs to.
+
+    IBM names a coupler by its two qubit indices run together, lower first (``jq_717`` is
+    7-17; so reads every such name in the 58 qiskit-ibm-runtime snapshots that carry them).
+    Without a separator one name can fit two couplers (ibm_melbourne's ``jq_113``: 1-13
+    written lower first, or 11-3 written higher first), so the lower-first reading is taken
+    when there is exactly one, else a unique higher-first one; a name fitting no coupler, or
+    two couplers alike, is left out with a warning. The couplers are the configuration's
+    ``coupling_map`` (the pairs of the calibrated two-qubit gates when it has none).
+    """
+
+    def __init__(self, conf: WireConfiguration,
+                 where: Mapping[str, Mapping[tuple[int, ...], GateCalibration] | None]) -> None:
+        if conf.coupling_map:
+            self.pairs = {(a, b) if a < b else (b, a) for a, b in conf.coupling_map}
+        else:
+            self.pairs = {(min(q), max(q)) for slot in where.values() if slot for q in slot
+                          if len(q) == 2}
+        self.lower_first: dict[str, list[tuple[int, int]]] = {}
+        for pair in self.pairs:
+            self.lower_first.setdefault(f"{pair[0]}{pair[1]}", []).append(pair)
+        self._higher_first: dict[str, list[tuple[int, int]]] | None = None
+        self.no_coupler: list[str] = []
+        """Where each name that fits no coupler is, for :meth:`report`."""
+
+    def resolve(self, name: str, path: str,
+                warn_once: Callable[[str, str], None]) -> tuple[int, int] | None:
+        """The coupler of ``name`` (``jq_7273``), or ``None`` with a warning saying why."""
+        digits = name[3:]
+        found = self.lower_first.get(digits)
+        if not found:
+            if self._higher_first is None:
+                self._higher_first = {}
+                for pair in self.pairs:
+                    self._higher_first.setdefault(f"{pair[1]}{pair[0]}", []).append(pair)
+            found = self._higher_first.get(digits)
+        if found is not None and len(found) == 1:
+            return found[0]
+        if found:
+            readings = " or ".join(f"{a}-{b}" for a, b in sorted(found))
+            warn_once(f"ambiguous:{name}",
+                      f"{path}.name: {name!r} could name the coupler {readings}; it is left "
+                      "out")
+        else:
+            self.no_coupler.append(f"{path}.name: {name!r}")
+        return None
+
+    def report(self, warn_once: Callable[[str, str], None]) -> None:
+        """One warning for every name that fits no coupler (a payload without a coupling
+        map would otherwise give hundreds)."""
+        if self.no_coupler:
+            more = len(self.no_coupler) - 1
+            warn_once("no-coupler",
+                      f"{self.no_coupler[0]} names no coupled pair of qubits (in the "
+                      "configuration's coupling_map); it is left out"
+                      + (f", as are {more} more such names" if more else ""))
 
 
 def _timing(conf: WireConfiguration, warn_once: Callable[[str, str], None]) -> TimingConstraints:

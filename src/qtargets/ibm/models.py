@@ -26,13 +26,16 @@ __all__ = [
     "BackendsResponse",
     "GateConfig",
     "GateProperties",
+    "GeneralQubitList",
     "InstructionSignature",
     "Nduv",
     "ProcessorType",
+    "TargetProperties",
     "backends_adapter",
     "configuration_adapter",
     "properties_adapter",
     "status_adapter",
+    "target_properties_adapter",
 ]
 
 FiniteNumber = Annotated[float, Strict(), Field(allow_inf_nan=False)]
@@ -123,16 +126,36 @@ class GateProperties(TypedDict):
 
 
 @with_config(_STRICT)
-class BackendProperties(TypedDict):
-    """``GET /v1/backends/{id}/properties``: calibration data with units on every number."""
+class GeneralQubitList(TypedDict):
+    """Which qubits a ``general`` number was measured on: ``{"name": "lf_4", "qubits":
+    [35, 19, 15, 14]}`` gives the chain, in order, of the layer fidelity ``lf_4``."""
+
+    name: Annotated[str, Strict()]
+    qubits: list[QubitIndex]
+
+
+@with_config(_STRICT)
+class TargetProperties(TypedDict):
+    """The part of ``/properties`` a qiskit ``Target`` is built from: everything but the
+    device-wide ``general`` numbers, which no Target holds (``from_ibm`` reads only this)."""
 
     backend_name: Annotated[str, Strict()]
     last_update_date: Annotated[str, Strict()]
     """ISO 8601 time of the calibration (parsed, with its path in errors, by the converter)."""
     qubits: list[list[Nduv]]
     gates: list[GateProperties]
-    # ``general`` (device-wide numbers such as layer fidelities) is not modelled: nothing in a
-    # Target holds it, and validating it would cost as much as all qubit data.
+
+
+@with_config(_STRICT)
+class BackendProperties(TargetProperties, total=False):  # general*: optional
+    """``GET /v1/backends/{id}/properties``: calibration data with units on every number."""
+
+    general: list[Nduv] | None
+    """Device-wide numbers: layer fidelities ``lf_N`` (unit ``""``) of an N-qubit chain, and
+    per coupler ``jq_<a><b>`` (coupling) and ``zz_<a><b>`` (static ZZ), in ``GHz``, whose
+    names run the two qubit indices together (``jq_717`` is 7-17)."""
+    general_qlists: list[GeneralQubitList] | None
+    """The chain of each ``lf_N``, by name (older payloads give only the longest, or none)."""
 
 
 # -- /status and /v1/backends ------------------------------------------------------------------
@@ -181,5 +204,6 @@ class BackendsResponse(_Lenient):
 
 configuration_adapter: TypeAdapter[BackendConfiguration] = TypeAdapter(BackendConfiguration)
 properties_adapter: TypeAdapter[BackendProperties] = TypeAdapter(BackendProperties)
+target_properties_adapter: TypeAdapter[TargetProperties] = TypeAdapter(TargetProperties)
 status_adapter: TypeAdapter[BackendStatus] = TypeAdapter(BackendStatus)
 backends_adapter: TypeAdapter[BackendsResponse] = TypeAdapter(BackendsResponse)
