@@ -18,7 +18,12 @@ from qiskit.providers import BackendV2
 from qiskit.transpiler import Target, generate_preset_pass_manager
 
 import qtargets
-from qtargets import BackendInputError, BackendRunError, QTargetsError
+from qtargets import (
+    BackendInputError,
+    BackendRunError,
+    QTargetsError,
+    QTargetsWarning,
+)
 from qtargets.backends import QTargetsBackend, backend
 
 matplotlib.use("Agg")
@@ -277,8 +282,8 @@ def test_aer_simulator_runs_ionq_native_gates_with_their_noise(name: str) -> Non
     compiled = ionq.pass_manager(2, seed_transpiler=7).run(ghz(5))
     assert set(compiled.count_ops()) <= IONQ_NATIVE
     with warnings.catch_warnings():
-        # Aria's published figures have no T1/T2: Aer says it leaves relaxation out.
-        warnings.filterwarnings("ignore", "Qiskit backend .* has no QubitProperties")
+        # Aria's published figures have no T1/T2: qtargets says it leaves relaxation out.
+        warnings.filterwarnings("ignore", "qpu.aria-1: no T1/T2", QTargetsWarning)
         simulator = ionq.aer_simulator(qubits=active_qubits(compiled))
     counts = simulator.run(compiled, shots=SHOTS, seed_simulator=11).result().get_counts()
     esp = estimated_success_probability(compiled, ionq.target)
@@ -289,7 +294,7 @@ def test_aer_simulator_without_t1_t2_warns_and_keeps_gate_and_readout_noise(
         aria: QTargetsBackend) -> None:
     pytest.importorskip("qiskit_aer")
     assert aria.target.qubit_properties is None
-    with pytest.warns(UserWarning, match="no QubitProperties"):
+    with pytest.warns(QTargetsWarning, match=r"no T1/T2 for qubits 0, 1, .* no relaxation"):
         simulator = aria.aer_simulator()
     assert not simulator.options.noise_model.is_ideal()
 
@@ -306,7 +311,13 @@ def test_a_gate_ibm_reports_broken_simulates_as_fully_depolarizing(fez: QTargets
     for edge in (broken, healthy):
         compiled = transpile(bell, fez, initial_layout=list(edge), optimization_level=1,
                              seed_transpiler=1)
-        simulator = fez.aer_simulator(qubits=edge)
+        if edge == broken:
+            # IBM marks the coupler broken both ways: one warning names both gates.
+            with pytest.warns(QTargetsWarning, match=rf"2 gate error.* depolarizing: "
+                                                     rf"cz\({edge[0]}, {edge[1]}\)"):
+                simulator = fez.aer_simulator(qubits=edge)
+        else:
+            simulator = fez.aer_simulator(qubits=edge)
         counts = simulator.run(compiled, shots=SHOTS, seed_simulator=3).result().get_counts()
         fidelities[edge] = (counts.get("00", 0) + counts.get("11", 0)) / SHOTS
     # A fully depolarizing two-qubit channel leaves every outcome equally likely: 1/2 for
@@ -324,8 +335,9 @@ def test_qubits_with_t2_above_twice_t1_simulate(fez: QTargetsBackend) -> None:
     circuit.x(0)
     circuit.measure_all()
     compiled = transpile(circuit, fez, initial_layout=[odd], seed_transpiler=1)
-    counts = fez.aer_simulator(qubits=[odd]).run(
-        compiled, shots=SHOTS, seed_simulator=5).result().get_counts()
+    with pytest.warns(QTargetsWarning, match=rf"qubits \[{odd}\] report T2 > 2\*T1"):
+        simulator = fez.aer_simulator(qubits=[odd])
+    counts = simulator.run(compiled, shots=SHOTS, seed_simulator=5).result().get_counts()
     assert counts.get("1", 0) / SHOTS > 0.9
 
 

@@ -113,7 +113,7 @@ def test_a_missing_optional_package_names_the_feature_and_the_extra(
         monkeypatch.setitem(sys.modules, loaded, None)
     monkeypatch.setitem(sys.modules, module, None)  # `import module` now fails
     importlib.invalidate_caches()
-    from qtargets.backends import _native_gate_simulator_class  # noqa: PLC0415
+    from qtargets.noise import _native_gate_simulator_class  # noqa: PLC0415
     _native_gate_simulator_class.cache_clear()
     with pytest.raises(qtargets.MissingDependencyError) as caught:
         use(tmp_path)

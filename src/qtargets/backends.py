@@ -16,26 +16,20 @@ day; it cannot run anything (:meth:`QTargetsBackend.run` says to simulate instea
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from qiskit.circuit import ControlFlowOp, Gate, QuantumCircuit
-from qiskit.circuit.library import UnitaryGate
+from qiskit.circuit import QuantumCircuit
 from qiskit.providers import BackendV2, Options
-from qiskit.quantum_info import Operator
 from qiskit.transpiler import Target
 from qiskit.transpiler.passmanager import StagedPassManager
 from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
 
-from . import vendors
-from ._exceptions import BackendInputError, BackendRunError
-from ._optional import require
+from . import noise, vendors
+from ._exceptions import BackendRunError
 from .build import build_target
 from .devices import DeviceSpec, resolve
 from .live import DEFAULT_TIMEOUT, StoreArg, When
@@ -164,8 +158,8 @@ class QTargetsBackend(BackendV2):  # type: ignore[misc]  # qiskit ships no type 
         """Always raises :class:`BackendRunError`: a calibration cannot execute circuits."""
         raise BackendRunError(
             f"{self.name!r} is a calibration, not a device: it cannot run circuits. Simulate "
-            "with its noise instead: AerSimulator.from_backend(backend), or "
-            "backend.aer_simulator() (which also works for IonQ's native gates)"
+            "with its noise instead: backend.aer_simulator() (which also runs IonQ's native "
+            "gates and measure_2/reset_2), or AerSimulator.from_backend(backend)"
         )
 
     def pass_manager(self, optimization_level: int = 2, **options: Any) -> StagedPassManager:
@@ -200,75 +194,23 @@ class QTargetsBackend(BackendV2):  # type: ignore[misc]  # qiskit ships no type 
 
     def aer_simulator(self, qubits: Iterable[int] | None = None, **options: Any
                       ) -> AerSimulator:
-        """A noisy ``qiskit_aer.AerSimulator`` of this calibration (needs ``qiskit-aer``).
+        """A noisy ``qiskit_aer.AerSimulator`` of this calibration (needs ``qiskit-aer``):
+        :func:`qtargets.noise.simulator` of this backend's Target.
 
-        ``AerSimulator.from_backend(self, **options)``, with two gaps in Aer filled:
-
-        * Aer's noise model expects T1/T2 wherever a gate has a duration, and crashes on a
-          Target with none (IonQ publishes durations but not every T1/T2): without them the
-          noise model has gate and readout errors only, and Aer says so in a warning.
-        * Aer cannot simulate gates outside its own set (IonQ's ``gpi``, ``gpi2``, ``ms``,
-          ``zz``): the simulator passes each such gate to Aer as its exact unitary labelled
-          with the gate's name, which is how Aer attaches that gate's noise.
+        Its noise is :func:`qtargets.noise_model`'s (depolarizing and thermal relaxation per
+        gate, asymmetric readout errors where known); it also runs what plain Aer cannot:
+        IonQ's ``gpi``, ``gpi2``, ``ms``, ``zz`` (as their exact unitaries, labelled so their
+        noise attaches) and IBM Heron r3's ``reset_2`` and ``measure_2`` (with its own
+        calibrated readout error). ``AerSimulator.from_backend(backend)`` builds Aer's own
+        noise model instead, and fails on those.
 
         ``qubits``: model noise only on instructions acting within these physical qubits
-        (e.g. those a transpiled circuit uses). Aer builds its noise model instruction by
-        instruction and serialises all of it on every run, which for a 156-qubit device costs
-        seconds each time; on the circuit's own qubits the noise is the same.
-
-        Aer's own choices apply unchanged: errors above the maximum for a gate's size (IBM's
-        ``1`` meaning "broken") become fully depolarizing channels, and ``T2 > 2*T1`` is
-        truncated to ``2*T1`` for the relaxation noise. The Target itself is never changed.
-        Pass ``noise_model=...`` (or any other ``AerSimulator`` option) to override.
+        (e.g. those a transpiled circuit uses): a 156-qubit device's full model costs seconds
+        to build and again on every run; on the circuit's own qubits the noise is the same.
+        ``options`` (``noise_model=...`` included) go to ``AerSimulator``; the keywords
+        ``gate_error``, ``thermal_relaxation`` and ``readout`` to :func:`qtargets.noise_model`.
         """
-        simulator_class = _native_gate_simulator_class()
-        from qiskit_aer.noise import NoiseModel  # type: ignore[import-untyped]  # noqa: PLC0415
-
-        if "noise_model" not in options:
-            noise_source = self if qubits is None else QTargetsBackend(
-                self._noise_target(qubits), calibration=self._calibration, name=self.name,
-                description=self.description)
-            noise_model = NoiseModel.from_backend(
-                noise_source, thermal_relaxation=bool(self._target.qubit_properties))
-            # Aer simulates only the gates its noise model lists; with noise on some qubits
-            # only, some gates would be missing from it.
-            noise_model.add_basis_gates(list(self._target.operation_names))
-            options["noise_model"] = None if noise_model.is_ideal() else noise_model
-        aer_gates = set(simulator_class().configuration().basis_gates)
-        foreign = tuple(sorted(
-            name for name in self._target.operation_names
-            if name not in aer_gates and isinstance(self._target.operation_from_name(name), Gate)
-        ))
-        if not foreign:
-            simulator: AerSimulator = simulator_class.from_backend(self, **options)
-            return simulator
-        options.setdefault("basis_gates", sorted(
-            {*aer_gates.intersection(self._target.operation_names), "unitary"}))
-        # Aer warns that the device's gates and its own have nothing in common before
-        # applying basis_gates, which says that they do.
-        with _dropping_aer_log("The intersection of configuration basis gates"):
-            simulator = simulator_class.from_backend(self, **options)
-        simulator.qtargets_unitary_gates = foreign
-        return simulator
-
-    def _noise_target(self, qubits: Iterable[int]) -> Target:
-        """The Target with only the instruction properties within ``qubits``."""
-        keep = frozenset(qubits)
-        outside = sorted(q for q in keep if not 0 <= q < self._target.num_qubits)
-        if outside:
-            raise BackendInputError(
-                f"qubits {outside} are not on {self.name!r} "
-                f"(qubits 0 to {self._target.num_qubits - 1})"
-            )
-        full = self._target
-        pruned = Target(num_qubits=full.num_qubits, dt=full.dt,
-                        qubit_properties=full.qubit_properties)
-        for name in full.operation_names:
-            kept = {qargs: props for qargs, props in full[name].items()
-                    if qargs is not None and keep.issuperset(qargs)}
-            if kept:
-                pruned.add_instruction(full.operation_from_name(name), kept, name=name)
-        return pruned
+        return noise.simulator(self, qubits=qubits, **options)
 
     def __repr__(self) -> str:
         cal = self._calibration
@@ -315,72 +257,3 @@ def _describe(cal: Calibration) -> str:
     device = f"{cal.vendor} {cal.processor}" if cal.processor else cal.vendor
     taken = cal.taken_at.isoformat() if cal.taken_at is not None else "at an unknown time"
     return f"{cal.backend_name} ({device}), calibration taken {taken}; {cal.provenance.source}"
-
-
-# -- Aer -------------------------------------------------------------------------------------
-
-
-@cache
-def _native_gate_simulator_class() -> Any:
-    """``AerSimulator`` that hands Aer named unitaries for the gates it cannot simulate.
-
-    Built on first use so that qiskit-aer stays optional.
-    """
-    simulator: Any = require("qiskit_aer", "simulating a calibration").AerSimulator
-
-    class NativeGateAerSimulator(simulator):  # type: ignore[misc]
-        """``AerSimulator`` that also runs a device's non-standard gates (see ``aer_simulator``).
-
-        Each gate named in ``qtargets_unitary_gates`` becomes its exact unitary labelled with
-        its name, so the noise model's errors for that name apply to it.
-        """
-
-        qtargets_unitary_gates: tuple[str, ...] = ()
-
-        def run(self, circuits: QuantumCircuit | Sequence[QuantumCircuit],
-                parameter_binds: Any = None, **run_options: Any) -> Any:
-            names = frozenset(self.qtargets_unitary_gates)
-            if names:
-                if isinstance(circuits, QuantumCircuit):
-                    circuits = [circuits]
-                circuits = [_as_labelled_unitaries(c, names) for c in circuits]
-            return super().run(circuits, parameter_binds=parameter_binds, **run_options)
-
-    return NativeGateAerSimulator
-
-
-def _as_labelled_unitaries(circuit: QuantumCircuit, names: frozenset[str]) -> QuantumCircuit:
-    """``circuit`` with each gate called one of ``names`` as ``UnitaryGate(label=name)``."""
-    if not any(inst.operation.name in names or isinstance(inst.operation, ControlFlowOp)
-               for inst in circuit.data):
-        return circuit
-    out = circuit.copy_empty_like()
-    for inst in circuit.data:
-        op = inst.operation
-        if isinstance(op, ControlFlowOp):
-            op = op.replace_blocks([_as_labelled_unitaries(b, names) for b in op.blocks])
-        elif op.name in names:
-            if op.is_parameterized():
-                raise BackendRunError(
-                    f"cannot simulate {op.name!r} with unbound parameters "
-                    f"{sorted(str(p) for p in op.params)}: bind them first "
-                    "(circuit.assign_parameters) instead of passing parameter_binds"
-                )
-            op = UnitaryGate(Operator(op), label=op.name, check_input=False)
-        out.append(op, inst.qubits, inst.clbits, copy=False)
-    return out
-
-
-@contextmanager
-def _dropping_aer_log(prefix: str) -> Iterator[None]:
-    """Leave out qiskit-aer log records starting with ``prefix`` for the ``with`` block."""
-
-    def keep(record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(prefix)
-
-    logger = logging.getLogger("qiskit_aer.backends.aer_simulator")
-    logger.addFilter(keep)
-    try:
-        yield
-    finally:
-        logger.removeFilter(keep)

@@ -19,7 +19,8 @@ from qiskit.transpiler import InstructionProperties, Target
 from ._exceptions import CalibrationError
 from .model import Calibration, InstructionCalibration
 
-__all__ = ["CONTROL_FLOW_OPERATIONS", "build_target", "operation_for", "register_gate"]
+__all__ = ["CONTROL_FLOW_OPERATIONS", "MeasureProperties", "build_target", "operation_for",
+           "register_gate"]
 
 CONTROL_FLOW_OPERATIONS: dict[str, type[Instruction]] = {
     "if_else": IfElseOp,
@@ -30,6 +31,50 @@ CONTROL_FLOW_OPERATIONS: dict[str, type[Instruction]] = {
 
 
 _VENDOR_GATES: dict[str, Callable[..., Instruction]] = {}
+
+
+class MeasureProperties(InstructionProperties):  # type: ignore[misc]  # qiskit is untyped
+    """The ``measure`` properties of a qubit whose readout is known in both directions.
+
+    A Target keeps one ``error`` per measurement (the symmetric ``readout_error``); a qubit
+    often misreads a prepared 1 several times as often as a prepared 0 (relaxation during the
+    measurement). :func:`build_target` gives ``target["measure"][(q,)]`` this class, with both
+    figures, wherever the calibration has them, so they are reachable from the Target alone:
+
+    >>> import qtargets
+    >>> props = qtargets.load_target("ibm_boston")["measure"][(0,)]
+    >>> props.prob_meas0_prep1, props.prob_meas1_prep0, props.error
+    (0.005859375, 0.00244140625, 0.004150390625)
+
+    The attribute names are those qiskit-aer's ``NoiseModel.from_backend`` looks for on a
+    measurement's properties, so Aer's own noise model of a qtargets backend uses them too.
+    """
+
+    __slots__ = ("prob_meas0_prep1", "prob_meas1_prep0")
+
+    def __new__(cls, duration: float | None, error: float | None, prob_meas0_prep1: float,
+                prob_meas1_prep0: float) -> MeasureProperties:
+        self: MeasureProperties = super().__new__(cls, duration, error)
+        return self
+
+    def __init__(self, duration: float | None, error: float | None, prob_meas0_prep1: float,
+                 prob_meas1_prep0: float) -> None:
+        super().__init__(duration, error)
+        self.prob_meas0_prep1 = prob_meas0_prep1
+        """Probability of reading 0 after preparing 1."""
+        self.prob_meas1_prep0 = prob_meas1_prep0
+        """Probability of reading 1 after preparing 0."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # qiskit's base pickles duration and error only: the readout figures would be lost
+        # on the way to a worker process.
+        return (type(self), (self.duration, self.error, self.prob_meas0_prep1,
+                             self.prob_meas1_prep0))
+
+    def __repr__(self) -> str:
+        return (f"MeasureProperties(duration={self.duration}, error={self.error}, "
+                f"prob_meas0_prep1={self.prob_meas0_prep1}, "
+                f"prob_meas1_prep0={self.prob_meas1_prep0})")
 
 
 def register_gate(name: str, gate_class: Callable[..., Instruction]) -> None:
@@ -150,11 +195,30 @@ def build_target(
                     # positional (duration, error): this runs thousands of times per Target
                     else InstructionProperties(duration, error)
                 )
+            if inst.kind == "measure":
+                _add_readout_asymmetry(cal, properties)
         kwargs: dict[str, Any] = {}
         if inst.angle_bounds is not None:
             kwargs["angle_bounds"] = [tuple(b) for b in inst.angle_bounds]
         target.add_instruction(operation_for(inst), properties, name=inst.name, **kwargs)
     return target
+
+
+def _add_readout_asymmetry(cal: Calibration,
+                           properties: dict[tuple[int, ...], InstructionProperties | None]
+                           ) -> None:
+    """Turn the ``measure`` properties of every qubit whose readout errors are known in both
+    directions into :class:`MeasureProperties` carrying them."""
+    for qubits, props in properties.items():
+        if len(qubits) != 1 or not 0 <= qubits[0] < len(cal.qubits):
+            continue
+        qubit = cal.qubits[qubits[0]]
+        p01, p10 = qubit.prob_meas0_prep1, qubit.prob_meas1_prep0
+        if p01 is None or p10 is None:
+            continue
+        properties[qubits] = MeasureProperties(
+            props.duration if props is not None else None,
+            props.error if props is not None else None, p01, p10)
 
 
 def _control_flow_class(name: str) -> type[Instruction]:

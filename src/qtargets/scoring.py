@@ -29,6 +29,14 @@ figures underflow to 0 (below about ``exp(-745)``), so compare large circuits by
 
 A qubit whose T1 and T2 are both unknown is charged nothing and listed in
 :attr:`Score.unknown_coherence`. Delays are idle time, not operations.
+
+Every other instruction counts by its own name, with its own error and duration: IBM Heron
+r3's ``measure_2`` (qiskit-ibm-runtime's ``MidCircuitMeasure``) with its own readout error and
+its shorter duration, ``reset_2`` with its duration (IBM reports no reset error: counted in
+:attr:`Score.unknown_errors`). A measurement's error is the Target's ``error`` of ``measure``
+on that qubit: the symmetric readout error. The two directions
+(:class:`qtargets.build.MeasureProperties`) are not used: which way a readout fails depends on
+the state, which a score does not know.
 """
 
 from __future__ import annotations
