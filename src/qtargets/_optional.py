@@ -21,6 +21,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "dask.distributed": ("dask[distributed]", "sweep"),
     "qiskit_aer": ("qiskit-aer", "aer"),
     "qiskit_qasm3_import": ("qiskit-qasm3-import", "qasm3"),
+    "pytket": ("pytket", "tket"),
 }
 """Importable module -> (the package pip installs, the qtargets extra that depends on it)."""
 
