@@ -279,9 +279,35 @@ def _ionq_characterizations(backend: str, count: int, rng: random.Random) -> lis
     return out
 
 
+# What a v0.4 ``GET /backends`` entry says a device accepts, per family (longest prefix first).
+# Native gates: Aria is the example of IonQ's OpenAPI-generated SDK (ionq/ionq-core-python,
+# ionq_core/models/backend.py); Forte and Tempo as IonQ's Qiskit provider lists them
+# (qiskit-community/qiskit-ionq test/conftest.py "Native gatesets match the real API per family",
+# test/helpers/test_helpers.py's qpu.tempo-1 catalog entry). QIS gates and error mitigations:
+# the examples in ionq-core-python's Backend model.
+_IONQ_NATIVE_GATES: tuple[tuple[str, list[str]], ...] = (
+    ("qpu.aria", ["gpi", "gpi2", "ms"]),
+    ("qpu.harmony", ["gpi", "gpi2", "ms"]),
+    ("qpu.forte", ["gpi", "gpi2", "zz"]),
+    ("qpu.tempo", ["gpi", "gpi2", "zz"]),
+)
+_IONQ_QIS_GATES = ["x", "y", "z", "h", "s", "si", "t", "ti", "v", "vi", "rx", "ry", "rz", "cnot",
+                   "swap", "xx", "yy", "zz", "not"]
+_IONQ_ERROR_MITIGATIONS = ["debiasing"]
+
+
+def _ionq_complete(characterization: Mapping[str, Any]) -> bool:
+    """Whether the characterization lists every pair of its qubits (a single-chain device)."""
+    n = characterization.get("qubits", 0)
+    pairs = {frozenset(p) for p in characterization.get("connectivity") or ()}
+    return len(pairs) == n * (n - 1) // 2
+
+
 def _ionq_v04(characterization: Mapping[str, Any]) -> dict[str, Any]:
-    """The v0.4 shape of a characterization: ISO date, no connectivity means all pairs."""
-    out = {k: v for k, v in characterization.items() if k != "connectivity"}
+    """The v0.4 shape of a characterization: ISO date; all pairs listed become no
+    connectivity (which means all pairs), a restricted list (Tempo) stays."""
+    out = {k: v for k, v in characterization.items()
+           if k != "connectivity" or not _ionq_complete(characterization)}
     out["date"] = datetime.fromtimestamp(characterization["date"], timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
     return out
@@ -375,6 +401,9 @@ class FakeVendorServer:
         rng = random.Random(seed)
         self.ionq: dict[str, list[dict[str, Any]]] = {
             name: _ionq_characterizations(name, ionq_history, rng) for name in ionq_backends}
+        # Fields a test sets on a device's v0.4 /backends entry (e.g. another
+        # supported_native_gates, or a malformed one); None removes the field.
+        self.ionq_backend_fields: dict[str, dict[str, Any]] = {}
         self._tokens: dict[str, float] = {}  # access token -> expiry (epoch seconds)
         self._faults: list[list[Any]] = []  # [pattern, fault, remaining or None]
         self._lock = threading.Lock()
@@ -538,6 +567,7 @@ class FakeVendorServer:
              self._ionq_v03_current),
             ("GET", r"/ionq/v0\.3/characterizations/(?P<uuid>[^/]+)", self._ionq_v03_by_id),
             ("GET", r"/ionq/v0\.4/backends", self._ionq_v04_backends),
+            ("GET", r"/ionq/v0\.4/backends/(?P<backend>[^/]+)", self._ionq_v04_backend),
             ("GET", r"/ionq/v0\.4/backends/(?P<backend>[^/]+)/characterizations",
              self._ionq_v04_list),
             ("GET", r"/ionq/v0\.4/backends/(?P<backend>[^/]+)/characterizations/(?P<uuid>[^/]+)",
@@ -712,21 +742,35 @@ class FakeVendorServer:
                        cacheable=True)
 
     def _ionq_backends_payload(self, v04: bool) -> list[dict[str, Any]]:
-        out = []
-        for name, characterizations in self.ionq.items():
-            newest = characterizations[0] if characterizations else None
-            entry: dict[str, Any] = {
-                "backend": name, "status": "available", "qubits": _IONQ_BASE[name]["qubits"],
-                "average_queue_time": 1_181_215, "has_access": True, "degraded": False,
-            }
-            if v04:
-                entry["last_updated"] = IONQ_NEWEST.strftime("%Y-%m-%dT%H:%M:%SZ")
-                entry["characterization_id"] = newest["id"] if newest else None
+        return [self._ionq_entry(name, v04) for name in self.ionq]
+
+    def _ionq_entry(self, name: str, v04: bool) -> dict[str, Any]:
+        characterizations = self.ionq[name]
+        newest = characterizations[0] if characterizations else None
+        qubits = (_IONQ_BASE[name]["qubits"] if name in _IONQ_BASE
+                  else newest["qubits"] if newest else 0)
+        entry: dict[str, Any] = {
+            "backend": name, "status": "available", "qubits": qubits,
+            "average_queue_time": 1_181_215, "has_access": True, "degraded": False,
+        }
+        if not v04:
+            entry["last_updated"] = int(IONQ_NEWEST.timestamp())
+            entry["characterization_url"] = f"/characterizations/backends/{name}/current"
+            return entry
+        entry["last_updated"] = IONQ_NEWEST.strftime("%Y-%m-%dT%H:%M:%SZ")
+        entry["characterization_id"] = newest["id"] if newest else None
+        native = next((gates for prefix, gates in _IONQ_NATIVE_GATES
+                       if name.startswith(prefix)), None)
+        if native is not None:
+            entry["supported_native_gates"] = list(native)
+        entry["supported_gates"] = list(_IONQ_QIS_GATES)
+        entry["supported_error_mitigations"] = list(_IONQ_ERROR_MITIGATIONS)
+        for key, value in self.ionq_backend_fields.get(name, {}).items():
+            if value is None:
+                entry.pop(key, None)
             else:
-                entry["last_updated"] = int(IONQ_NEWEST.timestamp())
-                entry["characterization_url"] = f"/characterizations/backends/{name}/current"
-            out.append(entry)
-        return out
+                entry[key] = value
+        return entry
 
     def _ionq_v03_backends(self, *, headers: Mapping[str, str], **_: Any) -> _Result:
         self._ionq_auth(headers)
@@ -758,6 +802,11 @@ class FakeVendorServer:
     def _ionq_v04_backends(self, *, headers: Mapping[str, str], **_: Any) -> _Result:
         self._ionq_auth(headers)
         return _Result(self._ionq_backends_payload(v04=True))
+
+    def _ionq_v04_backend(self, *, backend: str, headers: Mapping[str, str],
+                          **_: Any) -> _Result:
+        self._ionq_backend(backend, headers)
+        return _Result(self._ionq_entry(backend, v04=True))
 
     def _ionq_v04_list(self, *, backend: str, headers: Mapping[str, str],
                        query: dict[str, list[str]], **_: Any) -> _Result:

@@ -587,18 +587,18 @@ def test_bad_gateset_and_entangler_names(aria_v03: dict[str, Any]) -> None:
 
 
 def test_unknown_backend_asks_for_the_entangler(aria_v03: dict[str, Any]) -> None:
-    aria_v03["backend"] = "qpu.tempo-1"
+    aria_v03["backend"] = "qpu.cadenza-1"
     with pytest.raises(UnknownBackendError, match="two_qubit_gate") as info:
         from_ionq(aria_v03)
     assert isinstance(info.value, QTargetsError)
-    assert "qpu.tempo-1" in str(info.value)
+    assert "qpu.cadenza-1" in str(info.value)
 
 
 @pytest.mark.parametrize("gate", ["zz", "ms"])
 def test_unknown_backend_works_once_the_entangler_is_named(
     aria_v03: dict[str, Any], gate: str
 ) -> None:
-    aria_v03["backend"] = "qpu.tempo-1"
+    aria_v03["backend"] = "qpu.cadenza-1"
     target = from_ionq(aria_v03, two_qubit_gate=gate)  # type: ignore[arg-type]
     assert set(target.operation_names) == {"gpi", "gpi2", gate, "measure"}
     assert {p.error for p in target[gate].values()} == {1 - 0.9872}

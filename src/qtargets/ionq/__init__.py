@@ -5,7 +5,7 @@ conversion, and the vendor the registry serves ``qpu.*`` names with
 from __future__ import annotations
 
 from ..build import register_gate
-from .api import AsyncIonQClient, CharacterizationBody, IonQClient
+from .api import AsyncIonQClient, BackendBody, CharacterizationBody, IonQClient
 from .convert import Gateset, from_ionq, parse_characterization, to_calibration
 from .equivalences import add_equivalences
 from .families import FAMILIES, Family, family_of
@@ -23,6 +23,7 @@ __all__ = [
     "FAMILIES",
     "NATIVE_GATES",
     "AsyncIonQClient",
+    "BackendBody",
     "Characterization",
     "CharacterizationBody",
     "CharacterizationList",

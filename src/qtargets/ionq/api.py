@@ -25,7 +25,9 @@ stays inside this module:
 
 A characterization comes back as a :class:`CharacterizationBody`: its bytes exactly as the
 server sent them (for one taken from a list page, that entry's own bytes), where it came
-from, and its id and date.
+from, and its id and date. One device's ``/backends`` entry comes back as a
+:class:`BackendBody` (v0.4: ``GET /backends/{backend}``, which names the device's native gates
+in ``supported_native_gates``; v0.3: its entry of ``GET /backends``).
 
 Errors: see :mod:`qtargets._http` (``AuthenticationError``, ``NotFoundError``,
 ``RateLimitError``, ``ApiError``, ``NetworkError``). A 200 whose body is not JSON is an
@@ -68,13 +70,20 @@ from .._http import (
 )
 from .._secret import Secret, Secrets, checked_key, hide
 from ..model import maybe_timestamp, utc, validate_payload
-from .models import Backend, Characterization, backends_adapter, characterization_adapter
+from .models import (
+    Backend,
+    Characterization,
+    backend_adapter,
+    backends_adapter,
+    characterization_adapter,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "MAX_PAGE_SIZE",
     "ApiVersion",
     "AsyncIonQClient",
+    "BackendBody",
     "CharacterizationBody",
     "IonQClient",
 ]
@@ -134,6 +143,24 @@ class CharacterizationBody:
     def model(self) -> Characterization:
         """The validated model (a :class:`~qtargets.CalibrationError` if invalid)."""
         return validate_payload(characterization_adapter, self.body, "characterization")
+
+
+@dataclass(frozen=True)
+class BackendBody:
+    """One device's ``/backends`` entry as the API sent it, validated."""
+
+    url: str
+    """The request it came from."""
+    body: bytes = field(repr=False)
+    """The entry's JSON exactly as received (from the v0.3 list: that entry's own bytes)."""
+    model: Backend = field(repr=False)
+    """The validated entry (``supported_native_gates`` and the rest)."""
+
+
+class _Named(msgspec.Struct):
+    """Just enough of a ``/backends`` entry to tell whose it is."""
+
+    backend: Any = None
 
 
 class _Page(msgspec.Struct):
@@ -322,6 +349,38 @@ class _IonQBase:
         return validate_payload(backends_adapter, decode_json(result, self._secrets),
                                 "backends")
 
+    def _backend_flow(self, backend: str) -> Flow[BackendBody]:
+        """``backend``'s entry: v0.4 asks for it alone, v0.3 picks it from the list."""
+        name = quote(backend, safe="")
+        if self._v03:
+            result = yield from self._send(Get("backends"))
+            try:
+                entries = msgspec.json.decode(result.body, type=list[msgspec.Raw])
+            except msgspec.ValidationError as exc:
+                raise CalibrationError("backends", f"expected a list of backends ({exc})",
+                                       show_value=False) from None
+            except msgspec.DecodeError as exc:
+                decode_json(result, self._secrets)  # not JSON at all: the HTTP layer's error
+                raise CalibrationError("backends", f"not strict JSON: {exc}",
+                                       show_value=False) from None
+            for i, raw in enumerate(entries):
+                try:  # only the wanted entry is validated: another device's is not our data
+                    named = msgspec.json.decode(raw, type=_Named).backend
+                except msgspec.ValidationError:
+                    named = None
+                if isinstance(named, str) and _device(named) == _device(backend):
+                    model = validate_payload(backend_adapter, bytes(raw), f"backends[{i}]")
+                    return BackendBody(result.url, bytes(raw), model)
+            raise NotFoundError(f"{backend} is not among the backends ({result.url})",
+                                status=None, url=result.url)
+        result = yield from self._send(Get(f"backends/{name}"))
+        _object(result)
+        model = validate_payload(backend_adapter, result.body, "backend")
+        if _device(model.backend) != _device(backend):
+            raise ApiError(f"{safe_url(result.url)} answered the entry of {model.backend!r} "
+                           f"for backend {backend!r}", url=safe_url(result.url))
+        return BackendBody(result.url, result.body, model)
+
     def _current_flow(self, backend: str) -> Flow[CharacterizationBody]:
         """The newest characterization of ``backend``."""
         if self._v03:
@@ -411,6 +470,15 @@ class IonQClient(_IonQBase, ApiClient):
         """Every backend the key can see, validated (v0.3 and v0.4 shapes alike)."""
         return self._run(self._backends_flow())
 
+    def backend(self, backend: str) -> BackendBody:
+        """``backend``'s ``/backends`` entry, validated (``NotFoundError`` if there is none).
+
+        In v0.4 (``GET /backends/{backend}``) it names the native gates the device runs,
+        ``supported_native_gates``, which :func:`~qtargets.ionq.to_calibration` prefers over
+        the family table (``backend_entry=``); v0.3 entries have no such field.
+        """
+        return self._run(self._backend_flow(backend))
+
     def current_characterization(self, backend: str) -> CharacterizationBody:
         """The newest characterization of ``backend`` (``NotFoundError`` if none)."""
         return self._run(self._current_flow(backend))
@@ -466,6 +534,10 @@ class AsyncIonQClient(_IonQBase, AsyncApiClient):
     async def backends(self) -> list[Backend]:
         """See :meth:`IonQClient.backends`."""
         return await self._run(self._backends_flow())
+
+    async def backend(self, backend: str) -> BackendBody:
+        """See :meth:`IonQClient.backend`."""
+        return await self._run(self._backend_flow(backend))
 
     async def current_characterization(self, backend: str) -> CharacterizationBody:
         """See :meth:`IonQClient.current_characterization`."""

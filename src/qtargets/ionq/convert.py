@@ -2,8 +2,13 @@
 
 IonQ reports one mean (or median) fidelity per kind of operation for the whole device, so
 every qubit and every connected pair gets the same numbers: error = 1 - fidelity. What varies
-by device is the native two-qubit gate (see :mod:`qtargets.ionq.families`) and, on multi-zone
-devices, which pairs are connected.
+by device is the native two-qubit gate and, on multi-zone devices (Tempo), which pairs are
+connected.
+
+Which native gates a device runs comes, in this order, from the caller (``two_qubit_gate=``),
+from IonQ's API (the v0.4 ``GET /backends`` entry's ``supported_native_gates``, passed as
+``backend_entry=``), or from the family table (:mod:`qtargets.ionq.families`). When the API and
+the table disagree the API wins, with one warning naming the device and both gate sets.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from qiskit.transpiler import Target
 
-from .._exceptions import CalibrationError, warn
+from .._exceptions import CalibrationError, UnknownBackendError, warn
 from ..build import build_target, standard_operations
 from ..model import (
     FRAME_CHANGES,
@@ -29,12 +34,15 @@ from ..model import (
     calibration_error_from_pydantic,
     parse_timestamp,
     utc,
+    validate_payload,
 )
-from .families import TwoQubitGate, family_of
+from .families import Family, TwoQubitGate, family_of
 from .models import (
+    Backend,
     Characterization,
     CharacterizationList,
     FidelityStatistics,
+    backend_adapter,
     characterization_adapter,
     characterization_list_adapter,
 )
@@ -43,6 +51,8 @@ __all__ = ["Gateset", "from_ionq", "parse_characterization", "to_calibration"]
 
 Gateset = Literal["native", "qis"]
 Payload = Mapping[str, Any] | str | bytes | bytearray
+BackendEntry = Backend | Mapping[str, Any] | str | bytes | bytearray
+"""A ``GET /backends`` entry: the model, a dict, or its JSON text."""
 
 # Native gates: phases and angles in turns (1 turn = 2π rad).
 NATIVE_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -51,6 +61,8 @@ NATIVE_PARAMETERS: dict[str, tuple[str, ...]] = {
     "ms": ("phi0", "phi1", "theta"),
     "zz": ("theta",),
 }
+NATIVE_WIDTH = {"gpi": 1, "gpi2": 1, "ms": 2, "zz": 2}
+ENTANGLERS: tuple[TwoQubitGate, ...] = ("ms", "zz")
 
 # QIS gates IonQ compiles server-side, by how many native operations each costs.
 QIS_ONE_QUBIT = ("z", "rz", "s", "sdg", "t", "tdg", "x", "y", "h", "rx", "ry", "sx", "sxdg")
@@ -105,13 +117,16 @@ def to_calibration(
     two_qubit_gate: TwoQubitGate | None = None,
     source: str | None = None,
     retrieved_at: datetime | None = None,
+    backend_entry: BackendEntry | None = None,
 ) -> Calibration:
     """The neutral calibration of an IonQ characterization.
 
     ``gateset="native"`` gives GPI, GPI2 and the device's entangler (MS on Harmony/Aria, ZZ on
-    the Forte family) plus measure; ``"qis"`` gives the abstract gates IonQ's API compiles
-    server-side (see ``docs/ionq.md`` for how their errors are derived). ``two_qubit_gate``
-    overrides the family table (needed for a backend it does not know).
+    the Forte and Tempo families) plus measure; ``"qis"`` gives the abstract gates IonQ's API
+    compiles server-side (see ``docs/ionq.md`` for how their errors are derived).
+    ``backend_entry`` is the device's ``GET /backends`` entry: its ``supported_native_gates``
+    (API v0.4) win over the family table, with a warning where they disagree.
+    ``two_qubit_gate`` overrides both (needed for a backend neither knows).
     """
     char, root = parse_characterization(characterization)
     backend = char.backend or char.target
@@ -121,18 +136,21 @@ def to_calibration(
     if char.backend and char.target and char.backend != char.target:
         warn(f"{root}.target: {char.target!r} names another device than {root}.backend "
              f"{char.backend!r}; the backend is used")
-    if two_qubit_gate is None:
-        family = family_of(backend)
-        two_qubit_gate, processor = family.two_qubit_gate, family.name
-    else:
-        if two_qubit_gate not in ("ms", "zz"):
-            raise CalibrationError("two_qubit_gate", "expected 'ms' or 'zz'", two_qubit_gate)
-        processor = None
+    entry = _backend_entry(backend_entry, backend)
+    doubts: list[str] = []  # warned once every error had its chance: errors first
+    native, family, from_api = _native_gates(backend, two_qubit_gate, entry, doubts)
+    entangler = next((g for g in native if g in ENTANGLERS), None)
+    processor = family.name if family is not None else None
     n = char.qubits
+    if char.connectivity is None and family is not None and family.connectivity == "restricted":
+        raise CalibrationError(
+            f"{root}.connectivity",
+            f"required for {backend!r}: the {family.name} family's qubits are not all "
+            "connected, so its pairs cannot be assumed", show_value=False)
     pairs = _pairs(char.connectivity, n, root)
-    if processor is not None and n > family.qubits:  # errors first, then doubts
-        warn(f"{root}.qubits: {n} qubits on {backend!r}, whose family ({family.name}) has "
-             f"{family.qubits}: is the backend name right?")
+    if family is not None and family.qubits is not None and n > family.qubits:
+        doubts.append(f"{root}.qubits: {n} qubits on {backend!r}, whose family "
+                      f"({family.name}) has {family.qubits}: is the backend name right?")
 
     used: list[str] = []
     fidelity = char.fidelity
@@ -157,11 +175,10 @@ def to_calibration(
     )
     instructions: tuple[InstructionCalibration, ...]
     if gateset == "native":
-        entangler = tuple(GateCalibration(p, error_2q, t_2q) for p in _both_ways(pairs))
+        connected = tuple(GateCalibration(p, error_2q, t_2q) for p in _both_ways(pairs))
         instructions = (
-            _gate("gpi", 1, singles),
-            _gate("gpi2", 1, singles),
-            _gate(two_qubit_gate, 2, entangler),
+            *(_gate(g, NATIVE_WIDTH[g], singles if NATIVE_WIDTH[g] == 1 else connected)
+              for g in native),
             measure,
         )
     elif gateset == "qis":
@@ -169,9 +186,13 @@ def to_calibration(
     else:
         raise CalibrationError("gateset", "expected 'native' or 'qis'", gateset)
 
-    notes = f"gateset {gateset}; native two-qubit gate {two_qubit_gate}"
+    notes = f"gateset {gateset}; native two-qubit gate {entangler or 'none'}"
     if used:
         notes += "; fidelities used: " + ", ".join(used)
+    if from_api:
+        notes += "; native gates from IonQ's /backends entry: " + ", ".join(native)
+    for doubt in doubts:
+        warn(doubt)
     return Calibration(
         vendor="ionq",
         backend_name=backend,
@@ -194,6 +215,7 @@ def from_ionq(
     *,
     two_qubit_gate: TwoQubitGate | None = None,
     filter_faulty: bool = True,
+    backend_entry: BackendEntry | None = None,
 ) -> Target:
     """A qiskit ``Target`` from an IonQ characterization (see :func:`to_calibration`).
 
@@ -201,12 +223,83 @@ def from_ionq(
     >>> target = qtargets.from_ionq(payload, gateset="native")  # doctest: +SKIP
     """
     return build_target(
-        to_calibration(characterization, gateset=gateset, two_qubit_gate=two_qubit_gate),
+        to_calibration(characterization, gateset=gateset, two_qubit_gate=two_qubit_gate,
+                       backend_entry=backend_entry),
         filter_faulty=filter_faulty,
     )
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _backend_entry(entry: BackendEntry | None, backend: str) -> Backend | None:
+    """The validated ``GET /backends`` entry, which must be of ``backend``'s device."""
+    if entry is None:
+        return None
+    model = entry if isinstance(entry, Backend) else validate_payload(
+        backend_adapter, entry, "backend")
+    if model.backend.lower() != backend.lower():
+        raise CalibrationError("backend.backend", f"expected {backend!r}: the entry must be "
+                               "of the characterization's device", model.backend)
+    return model
+
+
+def _native_gates(backend: str, two_qubit_gate: str | None, entry: Backend | None,
+                  doubts: list[str]) -> tuple[tuple[str, ...], Family | None, bool]:
+    """The native gates of ``backend``, its family (``None`` if unknown or overridden), and
+    whether the gates are the API's (see the module docstring for the order); what deserves
+    a warning is added to ``doubts``."""
+    listed = entry.supported_native_gates if entry is not None else None
+    if two_qubit_gate is not None:
+        if two_qubit_gate not in ENTANGLERS:
+            raise CalibrationError("two_qubit_gate", "expected 'ms' or 'zz'", two_qubit_gate)
+        chosen = ("gpi", "gpi2", two_qubit_gate)
+        if listed is not None and set(_known(listed, backend, [])) != set(chosen):
+            doubts.append(f"backend.supported_native_gates: IonQ's API lists "
+                          f"{_names(listed)} for {backend!r}; two_qubit_gate="
+                          f"{two_qubit_gate!r} was asked for, so {_names(chosen)} are used")
+        return chosen, None, False
+    if listed is None:
+        table = family_of(backend)  # unknown to the table and the API: UnknownBackendError
+        return table.native_gates, table, False
+    family: Family | None
+    try:
+        family = family_of(backend)
+    except UnknownBackendError:
+        family = None
+    native = _known(listed, backend, doubts)
+    both = [g for g in ENTANGLERS if g in native]
+    if len(both) > 1:
+        if family is None:
+            raise CalibrationError(
+                "backend.supported_native_gates", f"lists both ms and zz for {backend!r}, "
+                "whose family qtargets does not know: pass two_qubit_gate='ms' or 'zz' to say "
+                "which one to use", listed)
+        doubts.append(f"backend.supported_native_gates: IonQ's API lists both ms and zz for "
+                      f"{backend!r}; a Target takes one entangler, so the {family.name} "
+                      f"family's {family.two_qubit_gate} is used")
+        native = tuple(g for g in native if g not in ENTANGLERS or g == family.two_qubit_gate)
+    if family is not None and set(native) != set(family.native_gates):
+        doubts.append(f"{backend!r}: IonQ's API lists native gates {_names(native)}, the "
+                      f"family table ({family.name}) {_names(family.native_gates)}; the API's "
+                      "are used")
+    return native, family, True
+
+
+def _known(listed: list[str], backend: str, doubts: list[str]) -> tuple[str, ...]:
+    """The gates of ``listed`` qtargets models, in its order, once each; IonQ names are
+    lowercase (``gpi2``), and any other name is left out, with a doubt saying so."""
+    names = [g.lower() for g in listed]
+    unknown = sorted({g for g in names if g not in NATIVE_WIDTH})
+    if unknown:
+        doubts.append(f"backend.supported_native_gates: {', '.join(map(repr, unknown))} on "
+                      f"{backend!r} is not a native gate qtargets models (gpi, gpi2, ms, zz): "
+                      "left out")
+    return tuple(dict.fromkeys(g for g in names if g in NATIVE_WIDTH))
+
+
+def _names(gates: tuple[str, ...] | list[str]) -> str:
+    return "{" + ", ".join(sorted(set(gates))) + "}"
 
 
 def _gate(name: str, width: int, qargs: tuple[GateCalibration, ...]) -> InstructionCalibration:

@@ -11,6 +11,11 @@ versions, and these models accept all of them:
   and the list's ``characterizations`` may be ``null``;
 * v0.1 (legacy calibrations): ``target`` instead of ``backend``, ISO date with milliseconds.
 
+A v0.4 ``GET /backends`` entry (and ``GET /backends/{backend}``) may also name the gates the
+device accepts: ``supported_native_gates`` (e.g. ``["gpi", "gpi2", "zz"]``), ``supported_gates``
+(the QIS gates) and ``supported_error_mitigations``, as in IonQ's OpenAPI-generated SDK
+(ionq/ionq-core-python, ``ionq_core/models/backend.py``). v0.3 entries have none of them.
+
 Times are seconds. This module knows nothing of qiskit.
 """
 
@@ -29,6 +34,7 @@ __all__ = [
     "Fidelities",
     "FidelityStatistics",
     "Timing",
+    "backend_adapter",
     "backends_adapter",
     "characterization_adapter",
     "characterization_list_adapter",
@@ -37,6 +43,7 @@ __all__ = [
 Probability = Annotated[float, Strict(), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Seconds = Annotated[float, Strict(), Field(ge=0.0, allow_inf_nan=False)]
 QubitIndex = Annotated[int, Strict(), Field(ge=0)]
+Name = Annotated[str, Strict(), Field(min_length=1)]
 
 
 class _Model(BaseModel):
@@ -116,6 +123,14 @@ class Backend(_Model):
     """v0.4: the id of the newest characterization."""
     degraded: bool | None = None
     has_access: bool | None = None
+    supported_native_gates: list[Name] | None = None
+    """v0.4: IonQ's names of the native gates the device runs (``gpi``, ``gpi2``, ``ms`` or
+    ``zz``); absent in v0.3."""
+    supported_gates: list[Name] | None = None
+    """v0.4: IonQ's names of the QIS gates it accepts (``x``, ``cnot``, ``zz``...)."""
+    supported_error_mitigations: list[Name] | None = None
+    """v0.4: e.g. ``["debiasing"]``."""
 
 
+backend_adapter: TypeAdapter[Backend] = TypeAdapter(Backend)
 backends_adapter: TypeAdapter[list[Backend]] = TypeAdapter(list[Backend])
