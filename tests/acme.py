@@ -310,7 +310,7 @@ class AcmeVendor(Vendor):
 
     def file_formats(self) -> tuple[FileFormat, ...]:
         return (FileFormat("Acme calibration file", lambda name, _data: name.endswith(".acme"),
-                           lambda name, data: to_calibration(data, f"file {name}")),)
+                           lambda name, data, _device: to_calibration(data, f"file {name}")),)
 
     def configured(self) -> bool:
         return bool(os.environ.get(KEY_ENV))

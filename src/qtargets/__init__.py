@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from . import ibm, ionq
+from . import braket, ibm, ionq, iqm
 from ._exceptions import (
     ApiError,
     AuthenticationError,
@@ -42,17 +42,21 @@ from .ibm import from_ibm
 from .ionq import from_ionq
 from .model import (
     Calibration,
+    CouplerCalibration,
     GateCalibration,
     InstructionCalibration,
+    LayerFidelity,
     Provenance,
     QubitCalibration,
     TimingConstraints,
     calibration_json_schema,
 )
+from .noise import noise_model
 from .ranking import Ranking, rank
 from .scoring import Hotspot, Score, score
 from .store import CalibrationStore, Snapshot
 from .sweeps import SweepRecord, SweepRecords, sweep
+from .tket import to_pytket
 
 __all__ = [
     "ApiError",
@@ -64,9 +68,11 @@ __all__ = [
     "CalibrationStore",
     "CircuitFileError",
     "ConfigurationError",
+    "CouplerCalibration",
     "GateCalibration",
     "Hotspot",
     "InstructionCalibration",
+    "LayerFidelity",
     "MissingDependencyError",
     "NetworkError",
     "NotFoundError",
@@ -90,6 +96,7 @@ __all__ = [
     "UnsupportedFormatError",
     "__version__",
     "backend",
+    "braket",
     "build_target",
     "bundled_backends",
     "calibration",
@@ -99,9 +106,11 @@ __all__ = [
     "from_ionq",
     "ibm",
     "ionq",
+    "iqm",
     "load_calibration",
     "load_circuit",
     "load_target",
+    "noise_model",
     "plot_error_map",
     "rank",
     "resolve",
@@ -110,4 +119,5 @@ __all__ = [
     "target",
     "targets",
     "to_networkx",
+    "to_pytket",
 ]

@@ -15,11 +15,11 @@ from pathlib import Path
 from qiskit.transpiler import Target
 
 from . import vendors
-from ._exceptions import QTargetsError, UnknownBackendError
+from ._exceptions import CalibrationError, QTargetsError, UnknownBackendError
 from .build import build_target
 from .model import Calibration
 
-__all__ = ["bundled_backends", "load_calibration", "load_target"]
+__all__ = ["bundled_backends", "load_calibration", "load_target", "read_calibration_file"]
 
 _DATA = "data"
 
@@ -63,14 +63,28 @@ def load_calibration(name_or_path: str | Path) -> Calibration:
         if isinstance(name_or_path, Path) or text.endswith(".json") or "/" in text:
             raise UnknownBackendError(f"calibration file not found: {text!r}")
         return _load_bundled(text)  # raises, listing the bundled names
+    return read_calibration_file(path)[1]
+
+
+def read_calibration_file(path: str | Path, device: str | None = None
+                          ) -> tuple[bytes, Calibration]:
+    """The file's bytes and the calibration it holds: a vendor file format the registry
+    knows (:func:`qtargets.vendors.file_format_of`), else a Calibration JSON. ``device``:
+    the backend name the user says it is of, for files that do not say (e.g. an IBM CSV not
+    named as IBM names them); a file of another device is refused."""
+    path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise QTargetsError(f"cannot read calibration file {text!r}: {exc.strerror}") from exc
+        raise QTargetsError(f"cannot read calibration file {str(path)!r}: "
+                            f"{exc.strerror or exc}") from None
     file_format = vendors.file_format_of(path.name, data)
-    if file_format is not None:
-        return file_format.read(path.name, data)
-    return Calibration.from_json(data)
+    calibration = (file_format.read(path.name, data, device) if file_format is not None
+                   else Calibration.from_json(data))
+    if device is not None and calibration.backend_name != device:
+        raise CalibrationError(path.name, f"a calibration of {calibration.backend_name!r}, "
+                               f"not of {device!r}", show_value=False)
+    return data, calibration
 
 
 def load_target(

@@ -113,9 +113,12 @@ class FileFormat:
     """``recognises(file name, content)``: whether the file is in this format. Cheap and
     never raises; it must not claim a qtargets Calibration JSON (which has
     ``schema_version``)."""
-    read: Callable[[str, bytes], Calibration]
-    """``read(file name, content)``: the calibration, or a
-    :class:`~qtargets.CalibrationError` naming the path of what is wrong."""
+    read: Callable[[str, bytes, str | None], Calibration]
+    """``read(file name, content, device)``: the calibration, or a
+    :class:`~qtargets.CalibrationError` naming the path of what is wrong. ``device`` is the
+    backend name the user says the file is of (``qtargets import --device``), ``None`` when
+    not said: a format whose files may not name their device uses it; where the file names
+    another, :func:`qtargets.bundled.read_calibration_file` refuses it."""
 
 
 Progress = Callable[[datetime, int], None]

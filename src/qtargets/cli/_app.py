@@ -310,13 +310,17 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 def user_errors(source: str | None = None) -> Iterator[None]:
     """Turn errors the user caused into one red stderr line and exit code 2.
 
-    A CalibrationError names the bad field but not the file it is in, so ``source`` is
-    put in front of it.
+    A CalibrationError names the bad field but not always the file it is in, so ``source``
+    is put in front of it unless the message starts with it (a vendor file's reader names
+    the file).
     """
     try:
         yield
     except (QTargetsError, OSError) as exc:
-        text = f"{source}: {exc}" if source and isinstance(exc, CalibrationError) else str(exc)
+        text = str(exc)
+        if (source and isinstance(exc, CalibrationError)
+                and not text.startswith((source, Path(source).name))):
+            text = f"{source}: {text}"
         error_line(text)
         raise typer.Exit(EXIT_USAGE) from None
 

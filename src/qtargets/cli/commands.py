@@ -16,9 +16,9 @@ import typer
 from rich.progress import TextColumn
 from rich.text import Text
 
-from .. import live
+from .. import live, vendors
 from .._exceptions import QTargetsError
-from ..bundled import bundled_backends, load_calibration
+from ..bundled import bundled_backends, load_calibration, read_calibration_file
 from ..circuits import load_circuit
 from ..devices import resolve_all
 from ..diff import DEFAULT_REL_TOL, diff_calibrations
@@ -27,6 +27,7 @@ from ..live import DEFAULT_TIMEOUT, HISTORY_TIMEOUT
 from ..methods import METHODS
 from ..model import Calibration
 from ..ranking import rank
+from ..store import content_hash
 from ..summary import DEFAULT_TOP, summarize
 from ..sweeps import sweep
 from ..vendors import ListedDevice, Vendor
@@ -63,7 +64,8 @@ from ._app import (
 from ._app import dpi as dots_per_inch
 
 __all__ = ["diff_command", "export_command", "fetch_command", "history_command",
-           "list_command", "map_command", "rank_command", "show_command", "sweep_command"]
+           "import_command", "list_command", "map_command", "rank_command", "show_command",
+           "sweep_command"]
 
 
 def _emit(form: Format, data: Any, rows: list[dict[str, Any]] | None = None) -> None:
@@ -129,8 +131,10 @@ def list_command(
         console.print()
     console.print(render.bundled_table(bundled))
     if not live.configured_vendors():
-        console.print(Text(render.clean(f"No credentials configured. For live devices: "
-                                        f"{live.credentials_hint()}."), style="dim"))
+        console.print(Text("No credentials configured. For live devices:", style="dim"))
+        for vendor in vendors.vendors():
+            console.print(Text(render.clean(f"  {vendor.label}: {vendor.credentials}"),
+                               style="dim"))
     console.print("[dim]Where each came from: qtargets show NAME[/dim]")
 
 
@@ -400,3 +404,57 @@ def sweep_command(
     failed = len(records.failed)
     typer.echo(f"{len(records)} runs ({failed} failed) -> {out}"
                + (f", {plot}" if plot is not None else ""))
+
+
+def _calibrations_in(path: Path, device: str | None) -> tuple[bytes, list[Calibration]]:
+    """The file's bytes and every calibration it holds (a list, so that a file holding many,
+    an archive, fits the same command)."""
+    if not path.is_file():
+        raise QTargetsError(f"{str(path)!r}: no such file")
+    data, calibration = read_calibration_file(path, device)
+    return data, [calibration]
+
+
+@app.command("import")
+def import_command(
+    files: Annotated[list[Path], typer.Argument(
+        metavar="FILE...", help="Calibration files: a qtargets calibration JSON (qtargets "
+                                "export) or a vendor's file, e.g. an IBM Quantum Platform "
+                                "calibration CSV.")],
+    device_name: Annotated[str | None, typer.Option(
+        "--device", metavar="NAME",
+        help="The device of a vendor file whose name does not say, e.g. ibm_fez for an IBM "
+             "CSV not named ibm_fez_calibrations_TIME.csv.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Save calibration files into the local store (once each), for history, diff and
+    NAME@TIME.
+
+    The file's bytes are kept with the calibration. Every file is read before any is
+    saved: one bad file saves nothing.
+    """
+    found: list[tuple[Path, bytes, Calibration]] = []
+    rows: list[dict[str, Any]] = []
+    for path in files:
+        with user_errors(source=str(path)):
+            data, calibrations = _calibrations_in(path, device_name)
+            found += [(path, data, cal) for cal in calibrations]
+    with user_errors(), live.store_in_use(None, required=True) as store:
+        assert store is not None  # the default store, opened lazily
+        for path, data, cal in found:
+            known = store.by_hash(content_hash(cal)) is not None
+            snapshot = store.save(cal, raw={f"file {path.name}": data})
+            if store.read_only:
+                raise QTargetsError(f"calibration store {str(store.path)!r} is read-only "
+                                    "here: nothing was imported")
+            rows.append({"file": str(path), "vendor": cal.vendor,
+                         "device": cal.backend_name,
+                         "taken_at": cal.taken_at.isoformat() if cal.taken_at else None,
+                         "stored": not known, "snapshot": snapshot.id})
+    if as_json:
+        typer.echo(render.json_text(rows))
+        return
+    for row in rows:
+        taken = row["taken_at"] or "time unknown"
+        what = "stored" if row["stored"] else "already stored"
+        typer.echo(render.clean(f"{row['file']}: {row['device']} {taken} {what}"))

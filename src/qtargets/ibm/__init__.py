@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .api import AsyncIBMClient, IBMClient
 from .convert import from_ibm, parse_configuration, parse_properties, to_calibration
+from .csvfile import read_calibration_csv
 from .models import (
     BackendConfiguration,
     BackendProperties,
@@ -26,6 +27,7 @@ __all__ = [
     "from_ibm",
     "parse_configuration",
     "parse_properties",
+    "read_calibration_csv",
     "status_adapter",
     "to_calibration",
     "vendor",

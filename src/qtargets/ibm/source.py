@@ -19,10 +19,11 @@ from .._http import Validators, first_not_json
 from .._revalidate import body_of, cache_key, validators_of
 from ..model import utc
 from ..store import CalibrationStore
-from ..vendors import Fetched, ListedDevice, Progress, Source, Vendor
+from ..vendors import Fetched, FileFormat, ListedDevice, Progress, Source, Vendor
 from .account import KEY_ENVS, default_account_file
 from .api import AsyncIBMClient, IBMClient
 from .convert import to_calibration
+from .csvfile import FILE_FORMAT
 from .models import BackendDevice
 
 __all__ = ["CONFIGURATION_MAX_AGE", "MAX_HISTORY_STEPS", "IBMSource", "IBMVendor", "vendor"]
@@ -156,6 +157,11 @@ class IBMVendor(Vendor):
 
     def open(self, *, timeout: float, retries: int) -> IBMSource:
         return IBMSource(AsyncIBMClient(timeout=timeout, retries=retries))
+
+    def file_formats(self) -> tuple[FileFormat, ...]:
+        """The calibration CSV files of the IBM Quantum Platform's device pages
+        (:mod:`qtargets.ibm.csvfile`)."""
+        return (FILE_FORMAT,)
 
 
 vendor = IBMVendor()
