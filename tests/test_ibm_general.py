@@ -29,6 +29,7 @@ import pytest
 from typer.testing import CliRunner
 
 import qtargets
+from apiserver import FakeVendorServer
 from qtargets import Calibration, CalibrationError, QTargetsWarning
 from qtargets.cli import app
 from qtargets.diff import diff_calibrations
@@ -401,6 +402,21 @@ def test_a_stored_calibration_reads_back_with_its_layers_and_couplers(
     assert back.couplers == boston.couplers
     assert again.layer_fidelities == boston.layer_fidelities
     assert again.couplers == boston.couplers
+
+
+def test_a_live_fetch_keeps_them_and_stores_them(monkeypatch: pytest.MonkeyPatch,
+                                                  boston: Calibration) -> None:
+    with FakeVendorServer(ibm_backends=("boston",)) as server:
+        for name, value in server.client_environment().items():
+            monkeypatch.setenv(name, value)
+        live = qtargets.calibration("ibm_boston", live=True)
+        assert live.provenance.source.startswith(server.ibm_url)
+    assert live.layer_fidelities == boston.layer_fidelities
+    assert live.couplers == boston.couplers
+    stored = qtargets.calibration("ibm_boston", live=False)  # from the store, offline
+    assert stored.provenance.source == live.provenance.source
+    assert stored.layer_fidelities == boston.layer_fidelities
+    assert stored.couplers == boston.couplers
 
 
 # -- uses: show, diff, graphs ----------------------------------------------------------------
