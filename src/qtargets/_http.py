@@ -36,6 +36,7 @@ import time
 from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -67,6 +68,7 @@ __all__ = [
     "HttpClient",
     "HttpConfig",
     "HttpResult",
+    "JsonBody",
     "NetworkError",
     "NotFoundError",
     "RateLimitError",
@@ -77,6 +79,22 @@ __all__ = [
     "safe_url",
     "validate_base_url",
 ]
+
+
+@dataclass(frozen=True)
+class JsonBody:
+    """One JSON object as a server sent it: the bytes kept exactly as received (what the
+    store saves), parsed on first use. The client that made it checked it is an object."""
+
+    url: str
+    """The request it came from (with its query)."""
+    body: bytes = field(repr=False)
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        """The body as JSON."""
+        data: dict[str, Any] = json.loads(self.body)
+        return data
 
 logger = logging.getLogger("qtargets.http")
 

@@ -37,11 +37,9 @@ Errors: see :mod:`qtargets._http` (``AuthenticationError``, ``NotFoundError``,
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from functools import cached_property
 from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -64,6 +62,7 @@ from .._http import (
     HttpClient,
     HttpConfig,
     HttpResult,
+    JsonBody,
     base_url_setting,
     decode_json,
     safe_url,
@@ -114,20 +113,9 @@ def _iso_ms(epoch_ms: int) -> str:
     return text + "Z"
 
 
-@dataclass(frozen=True)
-class CharacterizationBody:
-    """One characterization as the API sent it."""
-
-    url: str
-    """The request it came from (with its query: a list page's says which page)."""
-    body: bytes = field(repr=False)
-    """The characterization's JSON exactly as received (a list entry: its own bytes)."""
-
-    @cached_property
-    def data(self) -> dict[str, Any]:
-        """The body as JSON (an object: the client checked)."""
-        data: dict[str, Any] = json.loads(self.body)
-        return data
+class CharacterizationBody(JsonBody):
+    """One characterization as the API sent it (a list entry: its own bytes; its ``url``, the
+    page's request, says which page)."""
 
     @property
     def id(self) -> str | None:

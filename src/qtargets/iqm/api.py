@@ -24,10 +24,7 @@ Paths (under ``<server>/api/v1``), as iqm-client's ``IQMServerStorage`` uses the
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -43,6 +40,7 @@ from .._http import (
     HttpClient,
     HttpConfig,
     HttpResult,
+    JsonBody,
     base_url_setting,
     decode_json,
 )
@@ -71,18 +69,8 @@ DEFAULT = "default"
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
-class IQMBody:
+class IQMBody(JsonBody):
     """One JSON object as the server sent it."""
-
-    url: str
-    body: bytes = field(repr=False)
-
-    @cached_property
-    def data(self) -> dict[str, Any]:
-        """The body as JSON (an object: the client checked)."""
-        data: dict[str, Any] = json.loads(self.body)
-        return data
 
     @property
     def id(self) -> str | None:
