@@ -169,6 +169,13 @@ class IonQTranslationPlugin(PassManagerStagePlugin):  # type: ignore[misc]  # qi
             hls_config=config.hls_config,
             qubits_initially_zero=config.qubits_initially_zero,
         )
+        if optimization_level and pass_manager_config.optimization_method != PLUGIN_NAME:
+            # qiskit's optimization stage will run on the native target, where it can neither
+            # resynthesise two-qubit blocks (its decomposers know only standard gates) nor
+            # single-qubit runs (no Euler basis is gpi/gpi2): run it here, on the
+            # intermediate target, before the gates become natives. This is how a backend,
+            # which can name only its translation stage, gets the ionq-native optimization.
+            stage += _intermediate_optimization(config, optimization_level)
         stage += _to_native(entangler, proxy)
         return stage
 
@@ -191,12 +198,10 @@ class IonQOptimizationPlugin(PassManagerStagePlugin):  # type: ignore[misc]  # q
         target = _native_target(pass_manager_config)
         entangler = entangler_of(target)
         proxy = intermediate_target(target)
-        builtin = OptimizationPassManager().pass_manager(
+        stage = PassManager([NativeToIntermediate()])
+        stage += _intermediate_optimization(
             _proxy_config(pass_manager_config, proxy), optimization_level
         )
-        stage = PassManager([NativeToIntermediate()])
-        if builtin is not None:
-            stage += builtin
         stage += _to_native(entangler, proxy)
         return stage
 
@@ -268,6 +273,12 @@ def _proxy_config(config: PassManagerConfig, proxy: Target) -> PassManagerConfig
     out.translation_method = "translator"
     out.optimization_method = "default"
     return out
+
+
+def _intermediate_optimization(proxy_config: PassManagerConfig, level: int) -> PassManager:
+    """qiskit's built-in optimization stage for ``level`` on the intermediate target."""
+    builtin: PassManager | None = OptimizationPassManager().pass_manager(proxy_config, level)
+    return builtin if builtin is not None else PassManager()
 
 
 def _to_native(entangler: Entangler, proxy: Target) -> PassManager:
