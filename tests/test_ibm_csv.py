@@ -365,3 +365,12 @@ def test_stored_calibration_of_the_device_gives_the_structure() -> None:
     with pytest.warns(QTargetsWarning, match="taken_at is unknown"):
         cal = read_calibration_csv(PERTH)
     assert cal == read_perth()
+
+
+def test_offline_the_structure_is_the_bundled_day_in_force_at_the_files_time() -> None:
+    """Sherbrooke's CSV of 2024-09-12 takes its instructions from the bundled history's
+    2024-05-27 calibration (in force then), not from the 2025-02-26 snapshot."""
+    cal = qtargets.load_calibration(SHERBROOKE)
+    notes = cal.provenance.notes or ""
+    assert "taken 2024-05-27T18:19:05+00:00" in notes
+    assert "qiskit-ibm-runtime 0.37.0 wheel" in notes

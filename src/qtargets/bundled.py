@@ -4,10 +4,18 @@ and calibration files: a Calibration's JSON, or any vendor file format the regis
 
 Each file in ``qtargets/data/`` is a :class:`~qtargets.Calibration` in its JSON form, with
 provenance saying where the numbers came from (see ``scripts/make_bundled.py``).
+
+``qtargets/data/history/<backend>/<taken_at>.json.gz`` hold older real calibrations of some of
+those devices (and a few others): the snapshots past qiskit-ibm-runtime releases shipped, one
+file per calibration day, gzip'd Calibration JSON (``scripts/make_history.py``; each says its
+release and files in its provenance). :func:`bundled_history` lists them; the device resolver
+time-travels onto them offline (``qtargets.calibration("ibm_sherbrooke", at="2024-06-01")``).
 """
 
 from __future__ import annotations
 
+import gzip
+from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -19,9 +27,12 @@ from ._exceptions import CalibrationError, QTargetsError, UnknownBackendError
 from .build import build_target
 from .model import Calibration
 
-__all__ = ["bundled_backends", "load_calibration", "load_target", "read_calibration_file"]
+__all__ = ["bundled_backends", "bundled_history", "history_backends", "load_calibration",
+           "load_target", "read_calibration_file"]
 
 _DATA = "data"
+_HISTORY = "history"
+_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
 @cache
@@ -42,6 +53,44 @@ def _load_bundled(name: str) -> Calibration:
             "pass a path to a calibration JSON file instead"
         )
     return Calibration.from_json(resource.read_bytes())
+
+
+@cache
+def history_backends() -> tuple[str, ...]:
+    """Names of the devices with a bundled history (older calibration days), sorted."""
+    root = resources.files(__package__).joinpath(_DATA).joinpath(_HISTORY)
+    if not root.is_dir():
+        return ()
+    return tuple(sorted(d.name for d in root.iterdir()
+                        if d.is_dir() and any(f.name.endswith(".json.gz") for f in d.iterdir())))
+
+
+@cache
+def bundled_history(name: str) -> tuple[Calibration, ...]:
+    """Every calibration of ``name`` the package holds, oldest first: its bundled history
+    and its bundled snapshot (:func:`load_calibration`), one per calibration time (the
+    bundled snapshot stands for a history day of the same time); ``()`` when none is bundled.
+
+    >>> import qtargets.bundled
+    >>> [c.taken_at.date().isoformat() for c in qtargets.bundled.bundled_history("ibm_torino")]
+    ['2024-02-28', '2025-02-26']
+    """
+    by_time: dict[datetime | None, Calibration] = {}
+    if name in history_backends():
+        folder = resources.files(__package__).joinpath(_DATA).joinpath(_HISTORY).joinpath(name)
+        for day in sorted(folder.iterdir(), key=lambda f: f.name):
+            if day.name.endswith(".json.gz"):
+                try:
+                    cal = Calibration.from_json(gzip.decompress(day.read_bytes()))
+                except (OSError, EOFError) as exc:  # a damaged installation
+                    raise CalibrationError(f"{_HISTORY}/{name}/{day.name}",
+                                           f"not a readable gzip file ({exc})",
+                                           show_value=False) from None
+                by_time[cal.taken_at] = cal
+    if name in bundled_backends():
+        bundled = _load_bundled(name)
+        by_time[bundled.taken_at] = bundled
+    return tuple(sorted(by_time.values(), key=lambda c: c.taken_at or _EPOCH))
 
 
 def load_calibration(name_or_path: str | Path) -> Calibration:

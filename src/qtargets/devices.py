@@ -15,7 +15,8 @@ Every entry point (:func:`calibration`, :func:`target`, :func:`qtargets.backend`
   (:mod:`qtargets.live`); a name no vendor serves is looked up in the store and the bundled
   data;
 * **NAME@TIME** (``"ibm_fez@2025-06-01"``): the calibration in force then, never a newer one
-  (ISO 8601, UTC unless it says otherwise);
+  (ISO 8601, UTC unless it says otherwise); offline, the newest taken at or before then among
+  the store and the bundled history (:func:`qtargets.bundled.bundled_history`);
 * **a calibration file** (``"fez.json"``, a ``Path``): a Calibration saved with ``to_json``
   (a bundled name wins over a file of that name in the working directory);
 * **a Calibration**: itself;

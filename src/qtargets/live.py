@@ -8,7 +8,9 @@ Where the data comes from, for each name:
 * ``live=None`` (default): the vendor's API when its credentials are configured (see
   :mod:`qtargets.vendors`), else offline.
 * ``live=True``: the API, or an error (missing credentials, network, anything).
-* ``live=False``: offline: the newest of the local store and the bundled snapshots.
+* ``live=False``: offline: the newest of the local store and the bundled data (the bundled
+  snapshot; with ``at``, the bundled history too: :func:`qtargets.bundled.bundled_history`),
+  the stored one on a tie.
 
 Every live fetch is saved to the store and made conditionally against it, so an unchanged
 calibration costs one small request plus a store read. When the API can't be reached (or
@@ -36,6 +38,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import TypeVar
 
@@ -54,13 +57,19 @@ from ._exceptions import (
 )
 from ._flow import gather_all, run_sync
 from ._http import MAX_SECONDS
-from .bundled import bundled_backends, load_calibration
+from .bundled import (
+    bundled_backends,
+    bundled_history,
+    history_backends,
+    load_calibration,
+)
 from .model import Calibration, parse_timestamp, utc
 from .store import CalibrationStore, Snapshot
 from .vendors import Fetched, ListedDevice, Source, Vendor
 
 __all__ = [
     "MAX_SECONDS",
+    "HistoryEntry",
     "StoreArg",
     "When",
     "by_name",
@@ -71,6 +80,7 @@ __all__ = [
     "history",
     "is_outage",
     "is_refused",
+    "offline_history",
     "open_store",
     "parse_when",
     "split_time",
@@ -159,28 +169,50 @@ def _offline(name: str, at: datetime | None, store: CalibrationStore | None) -> 
 
 def _offline_from(name: str, at: datetime | None, store: CalibrationStore | None
                   ) -> tuple[Calibration, str]:
-    """:func:`_offline`, and where it came from: ``"stored"`` or ``"bundled"``."""
+    """:func:`_offline`, and where it came from: ``"stored"`` or ``"bundled"``.
+
+    The newest of the store's and the package's (the bundled snapshot and the bundled
+    history, :func:`qtargets.bundled.bundled_history`) taken at or before ``at``; on a tie
+    the stored one (it may hold what the vendor changed since the package was built).
+    """
     found: list[tuple[Calibration, str]] = []
+    earliest: list[tuple[datetime, str]] = []  # the first of each, for the error's message
+    stored_note = "none stored"
     if store is not None:
         try:
             snap = store.at(name, at) if at is not None else store.latest(name)
             if snap is not None:
                 found.append((store.load(snap), "stored"))
+            elif at is not None:
+                dated = [s.taken_at for s in store.history(name) if s.taken_at is not None]
+                if dated:
+                    earliest.append((dated[0], "stored"))
+                    stored_note = "the stored ones were taken later"
         except StoreError as exc:
             logger.warning("calibration store unusable, ignoring it: %s", exc)
-    bundled_note = f"none bundled (bundled: {', '.join(bundled_backends())})"
-    if name in bundled_backends():
-        bundled = load_calibration(name)
-        if at is None or (bundled.taken_at is not None and bundled.taken_at <= at):
-            found.append((bundled, "bundled"))
-        elif bundled.taken_at is None:
+    known = sorted({*bundled_backends(), *history_backends()})
+    bundled_note = f"none bundled (bundled: {', '.join(known)})"
+    if at is None and name in bundled_backends():
+        found.append((load_calibration(name), "bundled"))
+    else:
+        days = bundled_history(name)
+        on_time = [(cal.taken_at, cal) for cal in days if cal.taken_at is not None]
+        before = [cal for taken, cal in on_time if at is None or taken <= at]
+        if before:
+            found.append((before[-1], "bundled"))
+        elif on_time:
+            earliest.append((on_time[0][0], "bundled"))  # oldest first
+            bundled_note = "the bundled ones were taken later"
+        elif days:
             bundled_note = "the bundled one has no date, so it cannot be placed in time"
-        else:
-            bundled_note = f"the bundled one was taken later, {_taken(bundled)}"
     if not found:
         when = f" at or before {at.isoformat()}" if at is not None else ""
+        first = ""
+        if earliest:
+            moment, where = min(earliest)
+            first = f" (the earliest available is the {where} one taken {moment.isoformat()})"
         raise UnknownBackendError(
-            f"no calibration of {name!r}{when} offline: none stored, {bundled_note}; "
+            f"no calibration of {name!r}{when} offline: {stored_note}, {bundled_note}{first}; "
             f"configure credentials to fetch it live")
     epoch = datetime.min.replace(tzinfo=timezone.utc)
     return max(found, key=lambda pair: pair[0].taken_at or epoch)
@@ -412,6 +444,63 @@ def history(name: str, since: When, until: When = None, *, store: StoreArg = Non
         run_sync(main(opened))
         report(start, 0)
         return opened.history(name, start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One calibration available offline: in the local store, or bundled with the package."""
+
+    backend: str
+    taken_at: datetime | None
+    where: str
+    """``"stored"`` or ``"bundled"``."""
+    source: str
+    """The bundled one's provenance (release and files); for a stored one, its snapshot."""
+    snapshot: Snapshot | None = None
+    """The stored snapshot; ``None`` for a bundled calibration."""
+
+
+def offline_history(name: str, since: When = None, until: When = None, *,
+                    store: StoreArg = None) -> list[HistoryEntry]:
+    """The calibrations of ``name`` taken in ``[since, until]`` (bounds inclusive, either
+    optional) that need no network: the store's and the bundled ones
+    (:func:`qtargets.bundled.bundled_history`), oldest first, stored first on a tie (as the
+    resolver prefers it). A name with none at all is an
+    :class:`~qtargets.UnknownBackendError`; a range with none is an empty list.
+
+    >>> [e.taken_at.year for e in offline_history("ibm_sherbrooke", store=False)]
+    [2023, 2024, 2025]
+    """
+    start, end = parse_when(since), parse_when(until)
+    if start is not None and end is not None and start > end:
+        raise QTargetsError(f"since must not be after until, got since={since!r}, "
+                            f"until={until!r}")
+    entries: list[HistoryEntry] = []
+    anything = False
+    with store_in_use(store) as opened:
+        if opened is not None:
+            try:
+                anything = bool(opened.latest(name))
+                entries += [HistoryEntry(s.backend, s.taken_at, "stored",
+                                         f"store snapshot {s.id}", s)
+                            for s in opened.history(name, start, end)]
+            except StoreError as exc:
+                warn(f"calibration store unusable, listing the bundled calibrations only: "
+                     f"{exc}")
+    bundled = bundled_history(name)
+    for cal in bundled:
+        taken = cal.taken_at
+        if ((start is None or (taken is not None and taken >= start))
+                and (end is None or (taken is not None and taken <= end))):
+            entries.append(HistoryEntry(cal.backend_name, taken, "bundled",
+                                        cal.provenance.source))
+    if not anything and not bundled:
+        known = sorted({*bundled_backends(), *history_backends()})
+        raise UnknownBackendError(f"no stored or bundled calibration of {name!r} (bundled: "
+                                  f"{', '.join(known)}); configure credentials and run "
+                                  f"qtargets history {name} --since DATE to download some")
+    epoch = datetime.min.replace(tzinfo=timezone.utc)
+    return sorted(entries, key=lambda e: (e.taken_at or epoch, e.where != "stored"))
 
 
 def devices(*, store: StoreArg = None, timeout: float = DEFAULT_TIMEOUT, retries: int = 3,

@@ -18,7 +18,12 @@ from rich.text import Text
 
 from .. import live, vendors
 from .._exceptions import QTargetsError
-from ..bundled import bundled_backends, load_calibration, read_calibration_file
+from ..bundled import (
+    bundled_backends,
+    bundled_history,
+    history_backends,
+    read_calibration_file,
+)
 from ..circuits import load_circuit
 from ..devices import resolve_all
 from ..diff import DEFAULT_REL_TOL, diff_calibrations
@@ -115,7 +120,8 @@ def list_command(
                        f"{error})")
     stored = _stored()
     with user_errors():
-        bundled = [(name, load_calibration(name)) for name in bundled_backends()]
+        bundled = [(days[-1], len(days)) for days in map(
+            bundled_history, sorted({*bundled_backends(), *history_backends()}))]
     if form != "table":
         _emit(form, render.device_rows(found, stored, bundled))
         return
@@ -164,20 +170,44 @@ def fetch_command(
 @app.command("history")
 def history_command(
     name: Annotated[str, typer.Argument(help="A backend, e.g. qpu.aria-1.")],
-    since: Annotated[str, typer.Option("--since", callback=iso_time,
-                                       help="ISO date or date-time (UTC).")],
+    since: Annotated[
+        str | None, typer.Option("--since", callback=iso_time,
+                                 help="ISO date or date-time (UTC); needed to download."),
+    ] = None,
     until: Annotated[
         str | None, typer.Option("--until", callback=iso_time,
                                  help="ISO date or date-time (UTC); default now."),
     ] = None,
+    offline: Annotated[bool, typer.Option(
+        "--offline", help="List the stored and bundled calibrations; no network (the "
+                          "default without the vendor's credentials).")] = False,
     timeout: Annotated[float, typer.Option(
         "--timeout", callback=positive_seconds, metavar="SECONDS",
         help="Deadline of the whole download, retries included.")] = HISTORY_TIMEOUT,
     as_json: AsJson = False,
     as_csv: AsCsv = False,
 ) -> None:
-    """Download every calibration of a backend in a time range into the store, and list it."""
+    """Download every calibration of a backend in a time range into the store, and list it;
+    offline (--offline, or no credentials), list the stored and bundled calibrations."""
     form = output_format(as_json, as_csv)
+    owner = vendors.owner_of(name)
+    if offline or owner is None or not owner.configured():
+        with user_errors():
+            entries = live.offline_history(name, since, until)
+        if form != "table":
+            _emit(form, render.offline_history_rows(entries))
+            return
+        render.console().print(render.offline_history_table(name, entries))
+        if not offline:
+            render.console().print(Text(render.clean(
+                "No credentials configured: stored and bundled calibrations only. To "
+                f"download: {owner.credentials if owner is not None else live.credentials_hint()}"),
+                style="dim"))
+        return
+    with user_errors():
+        if since is None:
+            raise QTargetsError("downloading a history needs --since (or --offline to list "
+                                "the stored and bundled calibrations)")
     with user_errors(), render.progress_bar(
             TextColumn("{task.fields[found]} found")) as bar:
         task = bar.add_task(f"downloading {name}", total=1.0, found=0)

@@ -40,6 +40,7 @@ from rich.text import Text
 
 from .. import _format as fmt
 from ..diff import HIGHER_IS_BETTER, CalibrationDiff, Change, Value
+from ..live import HistoryEntry
 from ..model import UNCALIBRATED_ERROR, Calibration
 from ..ranking import Ranking
 from ..store import Snapshot
@@ -62,6 +63,8 @@ __all__ = [
     "house_table",
     "json_text",
     "listed_table",
+    "offline_history_rows",
+    "offline_history_table",
     "probability",
     "problem",
     "progress_bar",
@@ -209,17 +212,19 @@ def listed_table(found: Sequence[ListedDevice]) -> Table:
     return out
 
 
-def bundled_table(calibrations: Iterable[tuple[str, Calibration]]) -> Table:
-    """``qtargets list``: the calibrations shipped with the package."""
+def bundled_table(calibrations: Iterable[tuple[Calibration, int]]) -> Table:
+    """``qtargets list``: the calibrations shipped with the package, one row per device (its
+    newest), with how many days of it the package holds (its bundled history)."""
     out = house_table("Bundled calibrations")
     out.add_column("Name", style="bold")
     out.add_column("Vendor", drop=1)
     out.add_column("Processor", drop=2)
     out.add_figure_column("Qubits")
-    out.add_figure_column("Taken at (UTC)", justify="left", drop=3)
-    for name, cal in calibrations:
-        out.add_row(name, cal.vendor, cal.processor or fmt.MISSING, str(cal.num_qubits),
-                    fmt.when(cal.taken_at, suffix=""))
+    out.add_figure_column("Days", drop=4)
+    out.add_figure_column("Newest taken at (UTC)", justify="left", drop=3)
+    for cal, days in calibrations:
+        out.add_row(clean(cal.backend_name), cal.vendor, cal.processor or fmt.MISSING,
+                    str(cal.num_qubits), str(days), fmt.when(cal.taken_at, suffix=""))
     return out
 
 
@@ -262,6 +267,19 @@ def history_table(name: str, snapshots: Sequence[Snapshot]) -> Table:
     out.add_figure_column("Snapshot", drop=1)
     for snap in snapshots:
         out.add_row(fmt.when(snap.taken_at), snap.calibration_id or fmt.MISSING, str(snap.id))
+    return out
+
+
+def offline_history_table(name: str, entries: Sequence[HistoryEntry]) -> Table:
+    """``qtargets history --offline``: the stored and bundled calibrations of a range."""
+    stored = sum(e.where == "stored" for e in entries)
+    out = house_table(f"{name}: {len(entries)} calibrations offline ({stored} stored, "
+                      f"{len(entries) - stored} bundled)")
+    out.add_figure_column("Taken at", justify="left")
+    out.add_column("Where")
+    out.add_column("Source", drop=1)
+    for entry in entries:
+        out.add_row(fmt.when(entry.taken_at), entry.where, clean(entry.source))
     return out
 
 
@@ -788,20 +806,22 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def device_rows(live: Sequence[ListedDevice], stored: Iterable[tuple[Calibration, int]],
-                bundled: Iterable[tuple[str, Calibration]]) -> list[dict[str, Any]]:
+                bundled: Iterable[tuple[Calibration, int]]) -> list[dict[str, Any]]:
     """``qtargets list --json/--csv``: every device of the three tables, one shape."""
     rows = [{"name": d.name, "vendor": d.vendor, "source": "live", "status": d.status,
              "processor": None, "num_qubits": d.num_qubits, "queue": d.queue,
-             "taken_at": _iso(d.last_calibration), "stored": None}
+             "taken_at": _iso(d.last_calibration), "stored": None, "bundled_days": None}
             for d in sorted(live, key=lambda d: (d.vendor, d.name))]
     rows += [{"name": cal.backend_name, "vendor": cal.vendor, "source": "stored",
               "status": None, "processor": cal.processor, "num_qubits": cal.num_qubits,
-              "queue": None, "taken_at": _iso(cal.taken_at), "stored": count}
+              "queue": None, "taken_at": _iso(cal.taken_at), "stored": count,
+              "bundled_days": None}
              for cal, count in stored]
-    rows += [{"name": name, "vendor": cal.vendor, "source": "bundled", "status": None,
-              "processor": cal.processor, "num_qubits": cal.num_qubits, "queue": None,
-              "taken_at": _iso(cal.taken_at), "stored": None}
-             for name, cal in bundled]
+    rows += [{"name": cal.backend_name, "vendor": cal.vendor, "source": "bundled",
+              "status": None, "processor": cal.processor, "num_qubits": cal.num_qubits,
+              "queue": None, "taken_at": _iso(cal.taken_at), "stored": None,
+              "bundled_days": days}
+             for cal, days in bundled]
     return rows
 
 
@@ -820,6 +840,15 @@ def snapshot_rows(snapshots: Sequence[Snapshot]) -> list[dict[str, Any]]:
              "taken_at": _iso(s.taken_at), "calibration_id": s.calibration_id,
              "fetched_at": _iso(s.fetched_at), "content_hash": s.content_hash}
             for s in snapshots]
+
+
+def offline_history_rows(entries: Sequence[HistoryEntry]) -> list[dict[str, Any]]:
+    """``qtargets history --offline --json/--csv``: one row per stored or bundled
+    calibration of the range (``snapshot``: the store's id, empty for a bundled one)."""
+    return [{"backend": e.backend, "taken_at": _iso(e.taken_at), "where": e.where,
+             "source": e.source, "snapshot": e.snapshot.id if e.snapshot else None,
+             "calibration_id": e.snapshot.calibration_id if e.snapshot else None}
+            for e in entries]
 
 
 def ranking_rows(rows: list[Ranking]) -> list[dict[str, Any]]:

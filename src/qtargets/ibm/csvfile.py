@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._exceptions import CalibrationError, QTargetsError, UnknownBackendError, warn
-from ..bundled import bundled_backends, load_calibration
+from ..bundled import bundled_backends, bundled_history, history_backends
 from ..live import StoreArg, store_in_use
 from ..model import (
     FRAME_CHANGES,
@@ -267,15 +267,17 @@ def _structure(name: str, device: str | None, when: datetime | None,
                                show_value=False)
     found = _offline(device, when, store)
     if found is None:
+        known = ", ".join(sorted({*bundled_backends(), *history_backends()}))
         raise UnknownBackendError(
             f"{name}: no configuration of {device!r} is known (none stored, none bundled: "
-            f"{', '.join(bundled_backends())}); fetch one (qtargets fetch {device}) or pass "
-            "configuration= (an IBM /configuration body)")
+            f"{known}); fetch one (qtargets fetch {device}) or pass configuration= (an IBM "
+            "/configuration body)")
     return found
 
 
 def _offline(device: str, when: datetime | None, store: StoreArg) -> Calibration | None:
-    """The stored or bundled calibration of ``device`` in force at ``when`` (the newest
+    """The stored or bundled (history included) calibration of ``device`` in force at
+    ``when`` (the newest
     when there is none that old, or ``when`` is unknown), stored ones first. Stored ones
     read from a CSV are passed over: their structure is borrowed too."""
     candidates: list[Calibration] = []
@@ -291,8 +293,7 @@ def _offline(device: str, when: datetime | None, store: StoreArg) -> Calibration
                 if not stored.provenance.source.startswith(SOURCE_PREFIX):
                     candidates.append(stored)
                     break
-    if device in bundled_backends():
-        candidates.append(load_calibration(device))
+    candidates += bundled_history(device)  # the bundled snapshot and its earlier days
     if not candidates:
         return None
     epoch = datetime.min.replace(tzinfo=timezone.utc)
