@@ -204,6 +204,24 @@ def test_a_delay_relaxes_the_qubit_with_its_t1(fez: QTargetsBackend) -> None:
     assert counts.get("1", 0) / SHOTS == pytest.approx(math.exp(-1), abs=0.03)
 
 
+@pytest.mark.parametrize("method", ["density_matrix", "matrix_product_state", "statevector"])
+def test_every_aer_method_runs_delays_with_their_relaxation(fez: QTargetsBackend,
+                                                           method: str) -> None:
+    """Aer lists ``delay`` (and control flow) as basis gates of every method but accepts
+    them there only for ``automatic``: a simulator for another method must still build and
+    run a scheduled circuit, with the same relaxation."""
+    q = healthy_qubit(fez.target)
+    t1, _ = qubits_of(fez.target, q)
+    circuit = QuantumCircuit(1, 1)
+    circuit.x(0)
+    circuit.delay(round(t1 / fez.target.dt), 0, unit="dt")
+    circuit.measure(0, 0)
+    compiled = transpile(circuit, fez, initial_layout=[q], seed_transpiler=1)
+    sim = simulator(fez, qubits=[q], gate_error=False, readout=False, method=method)
+    counts = sim.run(compiled, shots=SHOTS, seed_simulator=1).result().get_counts()
+    assert counts.get("1", 0) / SHOTS == pytest.approx(math.exp(-1), abs=0.03)
+
+
 def test_broken_couplers_are_maximally_depolarizing_with_one_warning_naming_them(
         fez: QTargetsBackend) -> None:
     broken = sorted(qargs for qargs, props in fez.target["cz"].items() if props.error == 1.0)

@@ -378,9 +378,23 @@ def _depolarizing(name: str, qargs: tuple[int, ...], error: float | None,
 
 
 @cache
-def _aer_gates() -> frozenset[str]:
+def _aer_gates(method: str = "automatic") -> frozenset[str]:
+    """The names Aer's ``method`` accepts in ``basis_gates``. Its configuration lists more
+    (``delay``, control flow) for every method, which only ``automatic`` accepts there, so
+    each is asked once (Aer still runs delays and control flow)."""
     aer = require("qiskit_aer", "simulating a calibration")
-    return frozenset(aer.AerSimulator().configuration().basis_gates)
+    listed = aer.AerSimulator(method=method).configuration().basis_gates
+    if method == "automatic":
+        return frozenset(listed)
+    probe = aer.AerSimulator(method=method)
+    accepted = set()
+    for name in listed:
+        try:
+            probe.set_options(basis_gates=[name])
+        except aer.AerError:
+            continue
+        accepted.add(name)
+    return frozenset(accepted)
 
 
 def _foreign_gates(target: Target) -> tuple[str, ...]:
@@ -404,7 +418,8 @@ def _simulator(target: Target, name: str, qubits: Iterable[int] | None, *, gate_
     # Aer runs only the gates its basis names; by default those of the noise model, which
     # for a noise model of one's own need not be the device's.
     options.setdefault("basis_gates", sorted(
-        {*_aer_gates().intersection(target.operation_names), "unitary"}))
+        {*_aer_gates(options.get("method", "automatic")).intersection(target.operation_names),
+         "unitary"}))
     simulator: AerSimulator = simulator_class(target=target, **options)
     simulator.qtargets_rewrite = _Rewrite(
         unitary_gates=frozenset(_foreign_gates(target)),
