@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from qiskit import QuantumCircuit, transpile
 from qiskit.converters import circuit_to_dag
+from qiskit.passmanager import ConditionalController
 from qiskit.providers.fake_provider import GenericBackendV2
 from qiskit.quantum_info import Operator
 from qiskit.transpiler import (
@@ -21,8 +22,15 @@ from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
 from qiskit.transpiler.preset_passmanagers.plugin import list_stage_plugins
 
 import qtargets
+from qtargets import ConfigurationError
+from qtargets import layout as layout_module
 from qtargets.layout import (
+    DEFAULT_IDLE,
+    IDLE_WEIGHT,
     DeviceModel,
+    NoiseAwareLayout,
+    QTargetsDDLayoutPlugin,
+    QTargetsFreeIdleLayoutPlugin,
     QTargetsLayoutPlugin,
     circuit_load,
     clear_models,
@@ -293,3 +301,86 @@ def test_routing_around_a_dead_coupler_still_computes_the_same_unitary(level: in
     assert mapped(out, target)
     assert (2, 3) not in pairs_used(out)
     assert same_unitary(out, circuit)
+
+
+# -- idle modes: free idling vs dynamical decoupling --------------------------------------------
+
+
+def qft(n: int) -> QuantumCircuit:
+    from qiskit.synthesis import synth_qft_full  # noqa: PLC0415
+
+    circuit = synth_qft_full(n)
+    circuit.measure_all()
+    return circuit
+
+
+def test_each_idle_mode_has_its_own_layout_method() -> None:
+    assert {"qtargets", "qtargets-free", "qtargets-dd"} <= set(list_stage_plugins("layout"))
+
+
+@pytest.mark.parametrize(("device", "level"), [
+    ("ibm_sherbrooke", 1), ("ibm_sherbrooke", 2), ("ibm_sherbrooke", 3), ("ibm_fez", 3)])
+def test_with_dd_gates_and_readout_do_no_worse_than_qiskit_where_free_idling_trades_them(
+        device: str, level: int) -> None:
+    target = qtargets.load_target(device)
+    circuit = qft(10)
+
+    def esp(**options: str) -> float:
+        out = transpile(circuit, target=target, optimization_level=level, seed_transpiler=1,
+                        **options)
+        assert mapped(out, target)
+        return qtargets.score(out, target).esp
+
+    qiskit = esp()
+    assert esp(layout_method="qtargets-free") < qiskit  # idle bought with gate error
+    assert esp(layout_method="qtargets-dd") >= qiskit * (1 - 1e-9)
+
+
+def test_dd_mode_charges_no_idle_time_and_free_mode_all_of_it() -> None:
+    config = PassManagerConfig(target=qtargets.load_target("ibm_fez"), seed_transpiler=1)
+    stages = {name: plugin().pass_manager(config, 3) for name, plugin in
+              [("dd", QTargetsDDLayoutPlugin), ("free", QTargetsFreeIdleLayoutPlugin)]}
+    for mode, manager in stages.items():
+        steps = manager.to_flow_controller().tasks
+        passes = [p for c in steps if isinstance(c, ConditionalController) for p in c.tasks
+                  if isinstance(p, NoiseAwareLayout)]
+        assert [p.idle_weight for p in passes] == [IDLE_WEIGHT[mode]]
+    assert IDLE_WEIGHT == {"free": 1.0, "dd": 0.0}
+
+
+def test_the_default_idle_mode_is_one_module_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    target = qtargets.load_target("ibm_sherbrooke")
+    circuit = qft(8)
+    runs = {}
+    for default in ("free", "dd"):
+        monkeypatch.setattr(layout_module, "DEFAULT_IDLE", default)
+        runs[default] = transpile(circuit, target=target, layout_method="qtargets",
+                                  seed_transpiler=1)
+        assert runs[default] == transpile(circuit, target=target, seed_transpiler=1,
+                                          layout_method=f"qtargets-{default}")
+    assert DEFAULT_IDLE == "free"  # until a simulation benchmark says otherwise
+
+
+def test_an_unknown_idle_mode_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigurationError, match="'dynamical'"):
+        NoiseAwareLayout(qtargets.load_target("ibm_fez"), idle="dynamical")
+    monkeypatch.setattr(layout_module, "DEFAULT_IDLE", "none")
+    with pytest.raises(ConfigurationError):
+        transpile(qft(3), target=qtargets.load_target("ibm_fez"), layout_method="qtargets")
+
+
+def test_dd_mode_through_a_qtargets_backend() -> None:
+    backend = qtargets.backend("ibm_sherbrooke", live=False)
+    out = transpile(qft(6), backend=backend, layout_method="qtargets-dd", seed_transpiler=1)
+    assert mapped(out, backend.target)
+
+
+def test_a_swap_beside_a_cx_on_the_same_pair_is_one_block_of_at_most_three() -> None:
+    target = qtargets.load_target("ibm_fez")
+    circuit = QuantumCircuit(3)
+    circuit.cx(0, 1)
+    circuit.swap(0, 1)  # with the cx: one two-qubit unitary, 3 native gates at most
+    circuit.cx(1, 2)
+    circuit.cx(0, 1)  # a new block: qubit 1 met qubit 2 in between
+    load = circuit_load(circuit_to_dag(circuit), DeviceModel.of(target))
+    assert sorted(load.pairs) == [(0, 1, 4.0), (1, 2, 1.0)]

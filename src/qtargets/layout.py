@@ -13,14 +13,19 @@ its VF2 scoring averages every instruction's error on a qubit (diluting readout 
 
 1. looks for a placement needing no swaps (VF2 on the circuit's interaction graph),
 2. otherwise routes with SabreLayout under several seeds (one seed's best is often not the
-   best routing once the device's real numbers are counted), half of them on the device
-   without its dead couplers (error 1, IBM's mark for a broken pair), which qiskit's own
-   routing uses like any other,
+   best routing once the device's real numbers are counted), the first as qiskit's own
+   layout stage would, the odd ones on the device without its dead couplers (error 1,
+   IBM's mark for a broken pair), which qiskit's own routing uses like any other,
 3. for every candidate, enumerates where on the device its (routed) interaction graph fits and
    scores each placement by an estimate of ``-ln(esp_idle)`` (see :mod:`qtargets.scoring`):
    per qubit, 1q gates x 1q error + readout error + estimated idle time x decoherence rate;
    per pair, native two-qubit gates x that pair's error,
 4. keeps the cheapest, already routed and embedded, so qiskit's routing stage has nothing to do.
+
+Idle modes: ``layout_method="qtargets-free"`` charges idle decay as above;
+``"qtargets-dd"`` (for circuits run with dynamical decoupling) charges none, so gate and
+readout errors alone decide, and its first Sabre run is qiskit's own, so qiskit's routing is
+always a candidate; ``"qtargets"`` follows :data:`DEFAULT_IDLE`. See :data:`IDLE_WEIGHT`.
 
 On all-to-all devices (IonQ) there is nothing to route: virtual qubits are assigned to
 physical ones by those per-qubit costs, which changes nothing where the numbers are uniform.
@@ -54,10 +59,13 @@ from qiskit.transpiler.passes import (
 from qiskit.transpiler.passmanager_config import PassManagerConfig
 from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin
 
+from ._exceptions import ConfigurationError
 from .model import is_virtual
 from .scoring import AlapClock, log_idle_survival, nats
 
-__all__ = ["DeviceModel", "NoiseAwareLayout", "QTargetsLayoutPlugin", "clear_models"]
+__all__ = ["DEFAULT_IDLE", "IDLE_WEIGHT", "DeviceModel", "NoiseAwareLayout",
+           "QTargetsDDLayoutPlugin", "QTargetsFreeIdleLayoutPlugin", "QTargetsLayoutPlugin",
+           "clear_models", "idle_weight"]
 
 _NOT_GATES = frozenset({"delay", "barrier", "measure", "reset"})
 """One-qubit operations that are not gates: counted apart (measure) or not at all."""
@@ -89,6 +97,12 @@ class DeviceModel:
     two_qubit: NDArray[np.float64]
     """``[a, b]``: cheapest native two-qubit gate on the pair, either direction; inf: none."""
     graph: Any  # rustworkx.PyGraph of the pairs with a usable two-qubit gate (error < 1)
+    search_graph: Any
+    """``graph`` renumbered best qubit first (1q and readout error): VF2 tries nodes in
+    index order, so its first placements (all that :func:`embeddings` keeps) lie on the
+    best qubits, not wherever qubit 0 happens to be."""
+    search_order: NDArray[np.int64]
+    """Physical qubit of each ``search_graph`` node."""
     live_coupling: CouplingMap | None
     """The coupling map without the dead pairs (every two-qubit gate on them at error 1), for
     routing; None when the device has none."""
@@ -157,6 +171,14 @@ class DeviceModel:
         graph.add_nodes_from(range(n))
         pairs = np.argwhere(np.triu(np.isfinite(two_q), 1))
         graph.add_edges_from_no_data([(int(a), int(b)) for a, b in pairs])
+        one_qubit = np.array([float(np.median(v)) if v else 0.0 for v in one_q])
+        order = np.argsort(one_qubit + readout, kind="stable")
+        position = np.empty_like(order)
+        position[order] = np.arange(n)
+        search_graph = rx.PyGraph(multigraph=False)
+        search_graph.add_nodes_from(range(n))
+        search_graph.add_edges_from_no_data(
+            [(int(position[a]), int(position[b])) for a, b in pairs])
         complete = n > 1 and len(pairs) == n * (n - 1) // 2
         live_coupling = None
         if (n > 1 and not complete
@@ -169,11 +191,13 @@ class DeviceModel:
                     live_coupling.add_physical_qubit(q)
         return cls(
             num_qubits=n,
-            one_qubit=np.array([float(np.median(v)) if v else 0.0 for v in one_q]),
+            one_qubit=one_qubit,
             readout=readout,
             idle_rate=rates,
             two_qubit=two_q,
             graph=graph,
+            search_graph=search_graph,
+            search_order=order.astype(np.int64),
             live_coupling=live_coupling,
             complete=complete,
             one_qubit_time=float(np.median(t1q)) if t1q else 0.0,
@@ -218,11 +242,15 @@ class CircuitLoad:
         """Rows of the qubits with at least one two-qubit gate, in row order."""
         return sorted({r for a, b, _ in self.pairs for r in (a, b)})
 
-    def node_costs(self, device: DeviceModel) -> NDArray[np.float64]:
-        """``[row, physical qubit]``: cost of putting that qubit there (pairs excluded)."""
-        return (self.one_qubit[:, None] * device.one_qubit[None, :]
-                + self.measured[:, None] * device.readout[None, :]
-                + self.idle[:, None] * device.idle_rate[None, :])
+    def node_costs(self, device: DeviceModel, idle_weight: float = 1.0
+                   ) -> NDArray[np.float64]:
+        """``[row, physical qubit]``: cost of putting that qubit there (pairs excluded);
+        ``idle_weight`` scales the idle term (0: idling costs nothing, see :data:`IDLE_WEIGHT`)."""
+        costs = (self.one_qubit[:, None] * device.one_qubit[None, :]
+                 + self.measured[:, None] * device.readout[None, :])
+        if idle_weight:
+            costs += idle_weight * self.idle[:, None] * device.idle_rate[None, :]
+        return costs
 
 
 def circuit_load(dag: DAGCircuit, device: DeviceModel) -> CircuitLoad:
@@ -236,6 +264,11 @@ def circuit_load(dag: DAGCircuit, device: DeviceModel) -> CircuitLoad:
     clbit_index = {bit: nq + i for i, bit in enumerate(dag.clbits)}
     clock = AlapClock(nq, nq + len(dag.clbits))
     t1, t2, tm = device.one_qubit_time, device.two_qubit_time, device.measure_time
+    # Consecutive two-qubit gates on one pair (1q gates between them included) become one
+    # block, which qiskit's optimization resynthesises in at most 3 native gates: a swap
+    # beside a cx costs 2 more, not 3. Per qubit: the pair of its latest block, and its count.
+    block: list[tuple[int, int] | None] = [None] * nq
+    block_count: dict[tuple[int, int], float] = {}
     for node in reversed(list(dag.topological_op_nodes())):  # ALAP: from the end
         name = node.op.name
         qs = [index[q] for q in node.qargs]
@@ -244,19 +277,31 @@ def circuit_load(dag: DAGCircuit, device: DeviceModel) -> CircuitLoad:
             continue
         if name == "barrier":
             clock.barrier(wires)
+            for q in qs:
+                block[q] = None
             continue
         if len(qs) == 1:
             if name == "measure":
                 measured[qs[0]] += 1
+                block[qs[0]] = None
                 duration = tm
             elif name in _NOT_GATES or is_virtual(name):
+                if name == "reset":
+                    block[qs[0]] = None
                 duration = 0.0
             else:
                 ones[qs[0]] += 1
                 duration = t1
         elif len(qs) == 2:
-            k = _NATIVE_2Q_COUNT.get(name, 3)
             a, b = sorted(qs)
+            native = _NATIVE_2Q_COUNT.get(name, 3)
+            if block[a] == block[b] == (a, b):
+                before = block_count[(a, b)]
+                k = min(before + native, 3.0) - before
+            else:
+                block[a] = block[b] = (a, b)
+                before, k = 0.0, float(native)
+            block_count[(a, b)] = before + k
             pair_count[(a, b)] = pair_count.get((a, b), 0.0) + k
             ones[a] += k  # translation wraps native 2q gates in 1q gates, about one a side
             ones[b] += k
@@ -264,6 +309,8 @@ def circuit_load(dag: DAGCircuit, device: DeviceModel) -> CircuitLoad:
         else:  # wider gates get synthesised; count them as pairwise entanglers on a chain
             for a, b in itertools.pairwise(sorted(qs)):
                 pair_count[(a, b)] = pair_count.get((a, b), 0.0) + 3
+            for q in qs:
+                block[q] = None
             duration = 3 * (len(qs) - 1) * t2
         clock.operation(qs, wires, duration)
     idle = np.array([math.fsum(gaps) for gaps in clock.gaps])
@@ -292,8 +339,8 @@ def embeddings(load: CircuitLoad, device: DeviceModel, *, limit: int,
     pattern.add_edges_from_no_data([(row_of[a], row_of[b]) for a, b, _ in load.pairs])
     if not _may_fit(pattern, device.graph):
         return np.empty((0, n), dtype=np.int64)
-    found = rx.vf2_mapping(device.graph, pattern, subgraph=True, induced=False,
-                           id_order=False, call_limit=call_limit)
+    found = rx.vf2_mapping(device.search_graph, pattern, subgraph=True, induced=False,
+                           id_order=True, call_limit=call_limit)
     physical: list[int] = []
     rows: list[int] = []
     count = 0
@@ -303,7 +350,7 @@ def embeddings(load: CircuitLoad, device: DeviceModel, *, limit: int,
         count += 1
     out = np.empty((count, n), dtype=np.int64)
     if count:
-        out[np.repeat(np.arange(count), n), rows] = physical
+        out[np.repeat(np.arange(count), n), rows] = device.search_order[physical]
     return out
 
 
@@ -318,14 +365,14 @@ def _may_fit(pattern: Any, graph: Any) -> bool:
     return all(h >= d for h, d in zip(have, need, strict=False))
 
 
-def best_placement(load: CircuitLoad, device: DeviceModel, placements: NDArray[np.int64]
-                   ) -> tuple[NDArray[np.int64], float]:
+def best_placement(load: CircuitLoad, device: DeviceModel, placements: NDArray[np.int64],
+                   idle_weight: float = 1.0) -> tuple[NDArray[np.int64], float]:
     """The cheapest of ``placements`` (of the paired qubits, see :func:`embeddings`)
     completed with the unpaired ones, and its estimated ``-ln(esp_idle)``.
 
     Unpaired qubits take the cheapest free places, the costliest-to-misplace first.
     """
-    nodes = load.node_costs(device)
+    nodes = load.node_costs(device, idle_weight)
     paired = load.paired()
     row_of = {r: i for i, r in enumerate(paired)}
     cost = nodes[np.array(paired, dtype=np.int64)[None, :], placements].sum(axis=1)
@@ -349,7 +396,8 @@ def best_placement(load: CircuitLoad, device: DeviceModel, placements: NDArray[n
     return out, total
 
 
-def _assign(load: CircuitLoad, device: DeviceModel) -> NDArray[np.int64]:
+def _assign(load: CircuitLoad, device: DeviceModel, idle_weight: float = 1.0
+            ) -> NDArray[np.int64]:
     """All-to-all devices: the busiest qubits take the cheapest places, greedily, counting
     each qubit's pairs at the device's mean pair cost from each place."""
     finite = np.where(np.isfinite(device.two_qubit), device.two_qubit, np.nan)
@@ -358,7 +406,7 @@ def _assign(load: CircuitLoad, device: DeviceModel) -> NDArray[np.int64]:
     for a, b, k in load.pairs:
         weight[a] += k / 2
         weight[b] += k / 2
-    costs = load.node_costs(device) + weight[:, None] * mean_pair[None, :]
+    costs = load.node_costs(device, idle_weight) + weight[:, None] * mean_pair[None, :]
     order = np.argsort(-(costs.max(axis=1) - costs.min(axis=1)), kind="stable")
     taken = np.zeros(device.num_qubits, dtype=bool)
     out = np.empty(len(load.qubits), dtype=np.int64)
@@ -387,21 +435,32 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
 
     Args:
         target: the device.
-        seed: seeds the SabreLayout runs (``seed + i`` for run ``i``).
+        idle: how idle time is charged, a key of :data:`IDLE_WEIGHT`: ``"free"`` (modelled
+            T1/T2 decay) or ``"dd"`` (dynamically decoupled: idling free; gates and readout
+            only).
+        seed: seeds the SabreLayout runs (``seed + i`` for run ``i``); run 0 is qiskit's own
+            SabreLayout of the same level and seed, so its routing is always a candidate.
         routing_seeds: how many SabreLayout runs compete when swaps are needed.
-        sabre_trials: layout and swap trials of each run.
+        sabre_trials: layout and swap trials of run 0.
+        sabre_iterations: forward-backward passes of each run.
+        extra_trials: layout and swap trials of each later run (fewer: they add variety,
+            run 0 has the depth).
         max_placements: placements scored per candidate.
         call_limit: VF2 states explored per search.
     """
 
-    def __init__(self, target: Target, *, seed: int | None = None, routing_seeds: int = 4,
-                 sabre_trials: int = 10, max_placements: int = 20_000,
+    def __init__(self, target: Target, *, idle: str = "free", seed: int | None = None,
+                 routing_seeds: int = 2, sabre_trials: int = 20, sabre_iterations: int = 4,
+                 extra_trials: int = 5, max_placements: int = 5_000,
                  call_limit: int = 2_000_000):
         super().__init__()
         self.target = target
+        self.idle_weight = idle_weight(idle)
         self.seed = seed
         self.routing_seeds = routing_seeds
         self.sabre_trials = sabre_trials
+        self.sabre_iterations = sabre_iterations
+        self.extra_trials = extra_trials
         self.max_placements = max_placements
         self.call_limit = call_limit
 
@@ -413,7 +472,7 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
         self.property_set["qtargets_layout_done"] = True
         load = circuit_load(dag, device)
         if device.complete or not load.pairs:
-            return self._embed(dag, load, _assign(load, device))
+            return self._embed(dag, load, _assign(load, device, self.idle_weight))
         best = self._placed(load, device)
         if best is not None:  # no swaps needed
             return self._embed(dag, load, best)
@@ -428,7 +487,7 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
                                 call_limit=self.call_limit)
         if not len(placements):
             return None
-        return best_placement(load, device, placements)[0]
+        return best_placement(load, device, placements, self.idle_weight)[0]
 
     def _embed(self, dag: DAGCircuit, load: CircuitLoad,
                placement: NDArray[np.int64]) -> DAGCircuit:
@@ -449,30 +508,34 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
     # -- routing: several Sabre runs, each placed anew -----------------------------------------
 
     def _routed(self, dag: DAGCircuit, device: DeviceModel, attempt: int) -> _Candidate:
-        """Sabre run ``attempt``: even runs route around the dead couplers (if any), odd runs
-        use every pair, since avoiding a few dead pairs can cost more swaps than the
-        re-placement below needs to dodge them. The cost decides between them."""
+        """Sabre run ``attempt``: run 0 is qiskit's own (every pair, the user's seed), so
+        what qiskit's default would route is always a candidate; odd runs route around the
+        dead couplers (if any), even ones use every pair, since avoiding a few dead pairs can
+        cost more swaps than the re-placement below needs to dodge them. The cost decides."""
         seed = None if self.seed is None else self.seed + attempt
         properties = self._inner_properties()
         routed = None
-        if device.live_coupling is not None and attempt % 2 == 0:
+        if device.live_coupling is not None and attempt % 2 == 1:
             try:
-                routed = self._run([self._sabre(device.live_coupling, seed)], dag, properties)
+                routed = self._run([self._sabre(device.live_coupling, seed, attempt)], dag,
+                                   properties)
             except TranspilerError:  # a part of the circuit fits no live component
                 properties = self._inner_properties()
         if routed is None:
-            routed = self._run([self._sabre(self.target, seed)], dag, properties)
+            routed = self._run([self._sabre(self.target, seed, attempt)], dag, properties)
         load = circuit_load(routed, device)
         placements = embeddings(load, device, limit=self.max_placements,
                                 call_limit=self.call_limit)
         own = np.array([[load.qubits[r] for r in load.paired()]], dtype=np.int64)  # Sabre's
         placements = np.vstack([own, placements]) if len(placements) else own
-        placement, cost = best_placement(load, device, placements)
+        placement, cost = best_placement(load, device, placements, self.idle_weight)
         return _Candidate(routed, properties, load, placement, cost)
 
-    def _sabre(self, coupling: Target | CouplingMap, seed: int | None) -> SabreLayout:
-        return SabreLayout(coupling, seed=seed, max_iterations=4,
-                           swap_trials=self.sabre_trials, layout_trials=self.sabre_trials)
+    def _sabre(self, coupling: Target | CouplingMap, seed: int | None, attempt: int
+               ) -> SabreLayout:
+        trials = self.sabre_trials if attempt == 0 else self.extra_trials
+        return SabreLayout(coupling, seed=seed, max_iterations=self.sabre_iterations,
+                           swap_trials=trials, layout_trials=trials)
 
     def _apply(self, winner: _Candidate) -> DAGCircuit:
         """Move the routed circuit of ``winner`` onto its best placement."""
@@ -520,12 +583,44 @@ _LAYOUT_KEYS = ("layout", "final_layout", "original_qubit_indices", "num_input_q
 # -- the stage plugin ---------------------------------------------------------------------------
 
 
-_EFFORT = {0: (1, 2), 1: (2, 5), 2: (4, 10), 3: (6, 20)}
-"""optimization level -> (Sabre runs that compete, trials per run)."""
+IDLE_WEIGHT: dict[str, float] = {"free": 1.0, "dd": 0.0}
+"""How much of the modelled idle decay (:func:`qtargets.scoring.log_idle_survival`) a
+placement is charged, by idle mode:
+
+* ``"free"``: all of it; qubits idle unprotected (no dynamical decoupling).
+* ``"dd"``: none; dynamical decoupling is on and the layout is chosen for its gate and
+  readout errors alone. DD refocuses dephasing but not T1 decay, and adds pulses of its
+  own: what is left depends on the sequence and the device, so rather than guess a residual
+  this mode charges nothing and never trades a gate or readout error for idle time.
+"""
+
+DEFAULT_IDLE = "free"
+"""The idle mode of ``layout_method="qtargets"`` (``"qtargets-free"`` and ``"qtargets-dd"``
+name one explicitly). A module setting, read each time a pass manager is built."""
+
+
+def idle_weight(idle: str) -> float:
+    """The weight of idle mode ``idle``; an unknown mode is a
+    :class:`qtargets.ConfigurationError`."""
+    try:
+        return IDLE_WEIGHT[idle]
+    except (KeyError, TypeError):
+        raise ConfigurationError(
+            f"idle mode {idle!r} is not one of {', '.join(map(repr, IDLE_WEIGHT))}",
+            setting="idle") from None
+
+
+_EFFORT = {0: (2, 2, 2, 2), 1: (2, 5, 2, 2), 2: (2, 20, 2, 5), 3: (3, 20, 4, 5)}
+"""optimization level -> (Sabre runs that compete, trials of run 0, iterations per run,
+trials of each later run); run 0 is qiskit's own SabreLayout of that level."""
 
 
 class QTargetsLayoutPlugin(PassManagerStagePlugin):  # type: ignore[misc]
-    """The ``layout_method="qtargets"`` stage (entry point ``qiskit.transpiler.layout``)."""
+    """The ``layout_method="qtargets"`` stage (entry point ``qiskit.transpiler.layout``), in
+    :data:`DEFAULT_IDLE` mode."""
+
+    idle: str | None = None
+    """The idle mode (a key of :data:`IDLE_WEIGHT`); None: :data:`DEFAULT_IDLE`."""
 
     def pass_manager(self, pass_manager_config: PassManagerConfig,
                      optimization_level: int | None = None) -> PassManager:
@@ -533,7 +628,9 @@ class QTargetsLayoutPlugin(PassManagerStagePlugin):  # type: ignore[misc]
         if target is None:
             raise TranspilerError('layout_method="qtargets" needs a Target (transpile(..., '
                                   'target=...) or a backend), not just a coupling map')
-        runs, trials = _EFFORT.get(optimization_level or 0, _EFFORT[3])
+        runs, trials, iterations, extra = _EFFORT.get(optimization_level or 0, _EFFORT[3])
+        idle = self.idle if self.idle is not None else DEFAULT_IDLE
+        idle_weight(idle)  # a bad DEFAULT_IDLE fails here, not mid-transpile
 
         def choose(property_set: PropertySet) -> bool:
             return not property_set["layout"]
@@ -546,13 +643,27 @@ class QTargetsLayoutPlugin(PassManagerStagePlugin):  # type: ignore[misc]
         layout.append(SetLayout(pass_manager_config.initial_layout))
         layout.append(_conditional(
             [BarrierBeforeFinalMeasurements(_BARRIER_LABEL),
-             NoiseAwareLayout(target, seed=pass_manager_config.seed_transpiler,
-                              routing_seeds=runs, sabre_trials=trials)],
+             NoiseAwareLayout(target, idle=idle, seed=pass_manager_config.seed_transpiler,
+                              routing_seeds=runs, sabre_trials=trials,
+                              sabre_iterations=iterations, extra_trials=extra)],
             choose))
         # A user's initial_layout: embed it as qiskit does, and let the routing stage route.
         layout.append(_conditional([FullAncillaAllocation(target), EnlargeWithAncilla(),
                                 ApplyLayout()], embed_given))
         return layout
+
+
+class QTargetsFreeIdleLayoutPlugin(QTargetsLayoutPlugin):
+    """``layout_method="qtargets-free"``: idle decay charged in full, whatever the default."""
+
+    idle = "free"
+
+
+class QTargetsDDLayoutPlugin(QTargetsLayoutPlugin):
+    """``layout_method="qtargets-dd"``: for circuits run with dynamical decoupling; gate and
+    readout errors alone decide."""
+
+    idle = "dd"
 
 
 def _conditional(tasks: Iterable[Any], condition: Any) -> ConditionalController:
