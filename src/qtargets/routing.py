@@ -1,0 +1,394 @@
+"""An error-aware routing stage for qiskit: ``transpile(..., routing_method="qtargets")``.
+
+>>> import qtargets
+>>> from qiskit import QuantumCircuit, transpile
+>>> target = qtargets.load_target("ibm_fez")
+>>> ring = QuantumCircuit(4)
+>>> _ = [ring.cx(i, (i + 1) % 4) for i in range(4)]
+>>> out = transpile(ring, target=target, routing_method="qtargets", seed_transpiler=1)
+
+Why not qiskit's own: Sabre counts swaps. Two routes of equal length through pairs whose
+two-qubit error differs tenfold are the same to it, and so is a route through a dead coupler
+(error 1, IBM's mark for a broken pair) and one around it. Sabre's distance is the hop count of
+the coupling map, and qiskit has no public way to give it another one (its Rust core builds
+the distance matrix from the Target; qiskit PR #9904, error-weighted Sabre costs, is open since
+2023). So this stage changes what Sabre is given, not Sabre:
+
+1. it routes the laid-out circuit with Sabre on several coupling maps: the device's own, the
+   device without its dead pairs, and the device without the worst 10% and 25% of its live
+   pairs by two-qubit error, each under one or more seeds. Leaving a pair out makes Sabre
+   route around it, at the price of longer routes where it was a short cut;
+2. it costs every routed candidate by an estimate of ``-ln(esp_idle)`` (see
+   :mod:`qtargets.scoring`) on the device's real numbers: each two-qubit gate (a swap counts
+   three) at the error of the pair it runs on, each pulse 1q gate and readout at its qubit's
+   error, and each qubit's idle time in an ALAP schedule that uses every pair's own gate
+   duration, at the qubit's decoherence rate. Where qiskit's ``"sabre"`` stage would run
+   VF2PostLayout next (layout not fixed), a candidate is also costed at the cheapest
+   placement of its routed interaction graph (the layout plugin's search) and moved there;
+3. it keeps the cheapest (fewest swaps on a tie). The device's own map under the first seed
+   is Sabre's own run (same seed, heuristic and trials as qiskit's ``"sabre"`` stage), so the
+   winner is never worse than Sabre by this estimate, and a route through a dead pair (cost
+   infinite) loses to any route without one.
+
+Everything else in the stage is qiskit's ``"sabre"`` stage (check-map, barrier before final
+measurements), so it works with every layout stage. ``layout_method="qtargets"`` routes inside
+its layout stage already (its candidates are Sabre runs, placed by the same cost): this stage
+then finds nothing to route, as qiskit's does. A device whose every pair is coupled (IonQ) or
+without a coupling map needs no routing: the stage leaves the circuit as it is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from qiskit.dagcircuit import DAGCircuit
+from qiskit.passmanager.compilation_status import PropertySet
+from qiskit.transpiler import CouplingMap, Layout, PassManager, Target, TranspilerError
+from qiskit.transpiler.basepasses import TransformationPass
+from qiskit.transpiler.passes import ApplyLayout, SabreSwap
+from qiskit.transpiler.passmanager_config import PassManagerConfig
+from qiskit.transpiler.preset_passmanagers import common
+from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin
+
+from .layout import DeviceModel, best_placement, circuit_load, embeddings
+from .model import is_virtual
+from .scoring import AlapClock
+
+__all__ = ["DeviceCosts", "NoiseAwareRouting", "QTargetsRoutingPlugin", "routed_cost"]
+
+_PRUNED_SHARES = (0.1, 0.25)
+"""Coupling maps tried besides the device's own: without that share of its live pairs, the
+worst by two-qubit error (dead pairs always out). Not tuned: larger shares cut a heavy-hex
+lattice (degree 2-3) into pieces that Sabre refuses, and other shares were not measured
+(benchmarks/bench_routing.py is where to try them)."""
+
+_NOT_GATES = frozenset({"delay", "barrier", "measure", "reset"})
+
+_NATIVE_SWAP = 3
+"""Native two-qubit gates of a swap (of any gate on a pair that has no native form, too)."""
+
+
+# -- the device ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceCosts:
+    """What routing weighs on a device: :class:`qtargets.layout.DeviceModel`'s errors and
+    rates (nats, nats per second), plus every pair's own two-qubit gate duration, and the
+    coupling maps Sabre is run on."""
+
+    model: DeviceModel
+    pair_time: NDArray[np.float64]
+    """``[a, b]``: seconds of the pair's cheapest native two-qubit gate (the model's median
+    where unreported)."""
+    native_2q: frozenset[str]
+    """Names of the Target's two-qubit operations: a circuit gate so named runs as one."""
+    maps: tuple[CouplingMap, ...]
+    """Pruned coupling maps to route on, besides the Target's own (see _PRUNE_QUANTILES)."""
+
+    @classmethod
+    def of(cls, target: Target) -> DeviceCosts:
+        """The costs of ``target``, cached for the last few targets as its DeviceModel is,
+        and forgotten with it (:func:`qtargets.layout.clear_models`)."""
+        model = DeviceModel.of(target)
+        entry = _COSTS.get(id(target))
+        if entry is not None and entry[0] is target and entry[1].model is model:
+            _COSTS.move_to_end(id(target))  # (a new model: clear_models() was called)
+            return entry[1]
+        costs = cls._build(target, model)
+        _COSTS[id(target)] = (target, costs)
+        while len(_COSTS) > _COSTS_KEPT:
+            _COSTS.popitem(last=False)
+        return costs
+
+    @classmethod
+    def _build(cls, target: Target, model: DeviceModel) -> DeviceCosts:
+        n = model.num_qubits
+        pair_time = np.full((n, n), model.two_qubit_time)
+        best = np.full((n, n), np.inf)
+        native: set[str] = set()
+        for name in target.operation_names:
+            for qargs, props in target[name].items():
+                if qargs is None or len(qargs) != 2:
+                    continue
+                native.add(name)
+                if props is None or props.duration is None:
+                    continue
+                a, b = qargs
+                error = props.error if props.error is not None else 0.0
+                if error < best[a, b]:  # the duration of the gate the error model counts
+                    best[a, b] = best[b, a] = error
+                    pair_time[a, b] = pair_time[b, a] = props.duration
+        return cls(model, pair_time, frozenset(native), _pruned_maps(model))
+
+
+def _pruned_maps(model: DeviceModel) -> tuple[CouplingMap, ...]:
+    if model.complete or model.num_qubits < 2:
+        return ()
+    upper = np.triu(np.isfinite(model.two_qubit), 1)
+    pairs = np.argwhere(upper)
+    if not len(pairs):
+        return ()
+    errors = model.two_qubit[pairs[:, 0], pairs[:, 1]]
+    order = np.argsort(errors, kind="stable")  # best first; ties by pair index
+    maps: list[CouplingMap] = []
+    counts = [len(pairs), *(len(pairs) - math.ceil(share * len(pairs))
+                            for share in _PRUNED_SHARES)]
+    if model.live_coupling is None:  # no dead pair: all live pairs are the Target's own map
+        counts = counts[1:]
+    for count in dict.fromkeys(counts):  # distinct, in order
+        if count < 1:
+            continue
+        keep = pairs[order[:count]]
+        edges = [(int(a), int(b)) for a, b in keep]
+        coupling = CouplingMap([*edges, *((b, a) for a, b in edges)])
+        present = set(coupling.physical_qubits)
+        for q in range(model.num_qubits):
+            if q not in present:
+                coupling.add_physical_qubit(q)
+        maps.append(coupling)
+    return tuple(maps)
+
+
+_COSTS: OrderedDict[int, tuple[Target, DeviceCosts]] = OrderedDict()
+_COSTS_KEPT = 8
+
+
+# -- the cost of a routed circuit ---------------------------------------------------------------
+
+
+def routed_cost(dag: DAGCircuit, costs: DeviceCosts,
+                placement: Sequence[int] | None = None) -> float:
+    """Estimated ``-ln(esp_idle)`` of the physical, routed but untranslated ``dag`` (moved to
+    ``placement``, the physical qubit of each of its qubits, if given): inf if a two-qubit gate
+    sits on a dead or uncoupled pair.
+
+    Gates are counted as translation will leave them, roughly: a two-qubit gate the Target
+    runs natively is one native gate, a swap or any other two-qubit gate three (a swap is three
+    CX; most others take two or three), each with one pulse 1q gate a side; frame changes are
+    free. Idle time comes from an ALAP schedule with each pair's own duration.
+    """
+    model = costs.model
+    index = {bit: i for i, bit in enumerate(dag.qubits)}
+    nq = len(dag.qubits)
+    where = list(range(nq)) if placement is None else [int(p) for p in placement]
+    clbit = {bit: nq + i for i, bit in enumerate(dag.clbits)}
+    clock = AlapClock(nq, nq + len(dag.clbits))
+    t1q, tm = model.one_qubit_time, model.measure_time
+    total = 0.0
+    for node in reversed(list(dag.topological_op_nodes())):
+        name = node.op.name
+        qs = [index[q] for q in node.qargs]
+        wires = qs + [clbit[c] for c in node.cargs]
+        if not wires:
+            continue
+        if name == "barrier":
+            clock.barrier(wires)
+            continue
+        if name == "delay":
+            clock.wait(wires, _delay_seconds(node.op, dag))
+            continue
+        if len(qs) == 1:
+            q = where[qs[0]]
+            if name == "measure":
+                total += model.readout[q]
+                seconds = tm
+            elif name in _NOT_GATES or is_virtual(name):
+                seconds = 0.0
+            else:
+                total += model.one_qubit[q]
+                seconds = t1q
+        elif len(qs) == 2:
+            a, b = where[qs[0]], where[qs[1]]
+            k = _natives(node, dag, costs.native_2q)
+            if k:  # (0 x inf on a dead pair is nan; the gate it merged with counts that)
+                total += k * (model.two_qubit[a, b] + model.one_qubit[a] + model.one_qubit[b])
+            seconds = k * (costs.pair_time[a, b] + t1q)
+        else:
+            raise TranspilerError(f"routing met a {len(qs)}-qubit {name!r}: qiskit's init "
+                                  "stage should have decomposed it")
+        clock.operation(qs, wires, seconds)
+    for q in range(nq):
+        total += model.idle_rate[where[q]] * float(sum(clock.gaps[q]))
+    return float(total)
+
+
+def _natives(node: Any, dag: DAGCircuit, native: frozenset[str]) -> int:
+    """Native two-qubit gates ``node`` adds once translated. A swap next to another two-qubit
+    gate on the same pair merges with it at levels 2-3 (qiskit consolidates the block: any
+    two-qubit unitary takes at most three), so it adds only what the block lacks of three."""
+    own = 1 if node.op.name in native else _NATIVE_SWAP
+    if node.op.name != "swap":
+        return own
+    pair = set(node.qargs)
+    for near in (dag.op_successors(node), dag.op_predecessors(node)):
+        nodes = list(near)
+        if len(nodes) == 1 and len(nodes[0].qargs) == 2 and set(nodes[0].qargs) == pair:
+            other = nodes[0].op.name
+            return max(0, _NATIVE_SWAP - (1 if other in native else _NATIVE_SWAP))
+    return own
+
+
+def _delay_seconds(op: Any, dag: DAGCircuit) -> float:
+    unit = getattr(op, "unit", "s")
+    value = float(op.duration or 0.0)
+    if unit == "dt":
+        return value * float(getattr(dag, "_dt", None) or 0.0)
+    scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12}
+    return value * scale.get(unit, 0.0)
+
+
+def _swaps(dag: DAGCircuit) -> int:
+    return int(dag.count_ops().get("swap", 0))
+
+
+# -- the pass -----------------------------------------------------------------------------------
+
+
+class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
+    """Route with Sabre on several coupling maps and seeds; keep the cheapest by
+    :func:`routed_cost`. Runs on laid-out (physical) circuits, like :class:`SabreSwap`.
+
+    Args:
+        target: the device.
+        seed: seeds the Sabre runs (``seed + i`` for the ``i``-th seed of each map).
+        seeds: Sabre runs per coupling map.
+        trials: swap trials of each Sabre run (Sabre keeps its fewest-swaps trial).
+        heuristic: Sabre's heuristic (``"basic"``, ``"lookahead"``, ``"decay"``).
+        prune: also route on the pruned coupling maps (False: seeds only).
+        replace: the layout is not fixed (qiskit would run VF2PostLayout next): score each
+            candidate at the cheapest placement of its routed interaction graph on the device
+            (:func:`qtargets.layout.embeddings`, :func:`qtargets.layout.best_placement`, with
+            the device's median durations) and move the winner there.
+        max_placements: placements scored per candidate when ``replace``.
+        call_limit: VF2 states explored per candidate when ``replace``.
+    """
+
+    def __init__(self, target: Target, *, seed: int | None = None, seeds: int = 1,
+                 trials: int = 20, heuristic: str = "decay", prune: bool = True,
+                 replace: bool = False, max_placements: int = 20_000,
+                 call_limit: int = 2_000_000):
+        super().__init__()
+        self.target = target
+        self.seed = seed
+        self.seeds = max(1, seeds)
+        self.trials = trials
+        self.heuristic = heuristic
+        self.prune = prune
+        self.replace = replace
+        self.max_placements = max_placements
+        self.call_limit = call_limit
+
+    def run(self, dag: DAGCircuit) -> DAGCircuit:
+        costs = DeviceCosts.of(self.target)
+        if costs.model.complete:
+            return dag
+        swaps_before = _swaps(dag)
+        maps: Sequence[Target | CouplingMap] = [self.target, *(costs.maps if self.prune else ())]
+        best: tuple[float, int] | None = None
+        winner: tuple[DAGCircuit, PropertySet, Layout | None] | None = None
+        failure: TranspilerError | None = None
+        for m, coupling in enumerate(maps):
+            for i in range(self.seeds):
+                seed = None if self.seed is None else self.seed + i
+                properties = PropertySet()
+                properties.update(self.property_set)
+                sabre = SabreSwap(coupling, heuristic=self.heuristic, seed=seed,
+                                  trials=self.trials)
+                sabre.property_set = properties
+                try:
+                    routed = sabre.run(dag)
+                except TranspilerError as error:  # a pruned map split what must meet
+                    if m == 0:
+                        raise
+                    failure = error
+                    continue
+                cost, moved = (self._placed(routed, costs) if self.replace
+                               else (routed_cost(routed, costs), None))
+                key = (cost, _swaps(routed) - swaps_before)
+                if best is None or key < best:
+                    best, winner = key, (routed, properties, moved)
+        if winner is None:  # unreachable: the Target's own map either routes or raises
+            raise TranspilerError("no coupling map could route the circuit") from failure
+        routed, properties, moved = winner
+        if moved is not None:
+            properties["post_layout"] = moved
+            apply = ApplyLayout()
+            apply.property_set = properties
+            routed = apply.run(routed)
+        for name in _LAYOUT_KEYS:
+            if properties.get(name) is not None:
+                self.property_set[name] = properties[name]
+        return routed
+
+    def _placed(self, routed: DAGCircuit, costs: DeviceCosts) -> tuple[float, Layout | None]:
+        """The cost of ``routed`` where it is, or at the cheapest placement of its interaction
+        graph if that is cheaper, with that placement (None: where it is).
+
+        The placements are ranked by the layout plugin's estimate (per-pair errors, median
+        durations: fast over thousands of them), the winner then costed like every candidate,
+        with each pair's own duration."""
+        model = costs.model
+        here = routed_cost(routed, costs)
+        load = circuit_load(routed, model)
+        if not load.pairs:
+            return here, None
+        own = np.array([[load.qubits[r] for r in load.paired()]], dtype=np.int64)
+        found = embeddings(load, model, limit=self.max_placements, call_limit=self.call_limit)
+        placements = np.vstack([own, found]) if len(found) else own
+        placement = best_placement(load, model, placements)[0]
+        target_of = dict(zip(load.qubits, (int(p) for p in placement), strict=True))
+        free = iter(sorted(set(range(len(routed.qubits))) - set(target_of.values())))
+        where = [target_of[i] if i in target_of else next(free)
+                 for i in range(len(routed.qubits))]
+        there = routed_cost(routed, costs, where)
+        if not there < here:
+            return here, None
+        return there, Layout({bit: p for bit, p in zip(routed.qubits, where, strict=True)})
+
+
+_LAYOUT_KEYS = ("layout", "final_layout", "original_qubit_indices", "num_input_qubits",
+                "virtual_permutation_layout")
+
+
+# -- the stage plugin ---------------------------------------------------------------------------
+
+
+_EFFORT = {0: ("basic", 5, 1, 0), 1: ("decay", 5, 1, 500), 2: ("decay", 20, 1, 2_000),
+           3: ("decay", 20, 2, 4_000)}
+"""optimization level -> (Sabre heuristic, trials per run, seeds per coupling map, placements
+per candidate); the heuristic and trials are those of qiskit's ``"sabre"`` stage at that
+level. Enumerating placements is most of this stage's time (VF2 in rustworkx, ~0.3 s for
+20 000 on a 127-qubit device)."""
+
+
+class QTargetsRoutingPlugin(PassManagerStagePlugin):  # type: ignore[misc]
+    """The ``routing_method="qtargets"`` stage (entry point ``qiskit.transpiler.routing``):
+    qiskit's ``"sabre"`` stage with :class:`NoiseAwareRouting` as its routing pass."""
+
+    def pass_manager(self, pass_manager_config: PassManagerConfig,
+                     optimization_level: int | None = None) -> PassManager:
+        target = pass_manager_config.target
+        if target is None:
+            raise TranspilerError('routing_method="qtargets" needs a Target (transpile(..., '
+                                  'target=...) or a backend), not just a coupling map')
+        level = 3 if optimization_level is None else optimization_level
+        heuristic, trials, seeds, placements = _EFFORT.get(level, _EFFORT[3])
+        # Where qiskit's "sabre" stage runs VF2PostLayout (layout not fixed by the user or
+        # a named layout stage), this stage re-places its candidates itself, by their cost.
+        call_limit, max_trials = common.get_vf2_limits(
+            level, pass_manager_config.layout_method, pass_manager_config.initial_layout)
+        replace = level > 0 and bool(call_limit) and bool(max_trials)
+        routing = NoiseAwareRouting(target, seed=pass_manager_config.seed_transpiler,
+                                    seeds=seeds, trials=trials, heuristic=heuristic,
+                                    replace=replace, max_placements=placements,
+                                    call_limit=100 * placements)
+        return common.generate_routing_passmanager(
+            routing, target, coupling_map=pass_manager_config.coupling_map,
+            seed_transpiler=-1, use_barrier_before_measurement=True)
