@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import random
 import statistics
 import sys
 import time
@@ -34,8 +33,8 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import qiskit
+from _circuits import mqt, supermarq
 from qiskit import QuantumCircuit, transpile
 from qiskit.circuit.library import quantum_volume
 from qiskit.circuit.random import random_circuit
@@ -47,30 +46,6 @@ DEVICES = ("ibm_sherbrooke", "ibm_fez")
 WIDE_DEVICES = ("ibm_fez", "ibm_sherbrooke", "ibm_torino")
 
 
-def _mqt(name: str, size: int, **options: object) -> Callable[[], QuantumCircuit]:
-    def make() -> QuantumCircuit:
-        from mqt.bench import BenchmarkLevel, get_benchmark  # noqa: PLC0415 (bench extra)
-
-        circuit = get_benchmark(name, BenchmarkLevel.INDEP, size, **options)
-        circuit.name = f"mqt.{name}_{size}"
-        return circuit
-    return make
-
-
-def _supermarq(kind: str, size: int, *args: object) -> Callable[[], QuantumCircuit]:
-    def make() -> QuantumCircuit:
-        import supermarq  # noqa: PLC0415 (bench extra; imports cirq, ~3 s)
-
-        random.seed(7)
-        np.random.seed(7)  # SupermarQ draws graphs and angles from the global generators
-        benchmark = getattr(supermarq.benchmarks, kind)(size, *args)
-        circuit = benchmark.qiskit_circuit()
-        circuit = circuit[0] if isinstance(circuit, list) else circuit
-        circuit.name = f"supermarq.{kind}_{size}"
-        return circuit
-    return make
-
-
 def _quantum_volume(size: int) -> QuantumCircuit:
     circuit = quantum_volume(size, seed=7)
     circuit.measure_all()
@@ -79,22 +54,22 @@ def _quantum_volume(size: int) -> QuantumCircuit:
 
 
 CIRCUITS: tuple[Callable[[], QuantumCircuit], ...] = (
-    _mqt("ghz", 16),
-    _mqt("graphstate", 14, seed=10),
-    _mqt("bv", 14),
-    _mqt("vqe_su2", 12),
-    _mqt("qaoa", 12),
-    _mqt("qft", 12),
-    _mqt("ae", 10),
-    _mqt("randomcircuit", 10),
-    _mqt("wstate", 14),
-    _mqt("qpeexact", 12),
-    _mqt("qft", 20),
-    _supermarq("HamiltonianSimulation", 14, 1, 2),
-    _supermarq("QAOAVanillaProxy", 10),
-    _supermarq("GHZ", 20),
-    _supermarq("VQEProxy", 12, 1),
-    _supermarq("HamiltonianSimulation", 24, 1, 2),
+    mqt("ghz", 16),
+    mqt("graphstate", 14, seed=10),
+    mqt("bv", 14),
+    mqt("vqe_su2", 12),
+    mqt("qaoa", 12),
+    mqt("qft", 12),
+    mqt("ae", 10),
+    mqt("randomcircuit", 10),
+    mqt("wstate", 14),
+    mqt("qpeexact", 12),
+    mqt("qft", 20),
+    supermarq("HamiltonianSimulation", 14, 1, 2),
+    supermarq("QAOAVanillaProxy", 10),
+    supermarq("GHZ", 20),
+    supermarq("VQEProxy", 12, 1),
+    supermarq("HamiltonianSimulation", 24, 1, 2),
     lambda: _quantum_volume(12),
 )
 

@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import random
 import statistics
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
+from _circuits import mqt, supermarq
 from qiskit import QuantumCircuit, transpile
 from qiskit.circuit.library import quantum_volume
 from qiskit.circuit.random import random_circuit
@@ -45,30 +44,6 @@ import qtargets
 from qtargets.noise import simulator
 
 DEVICES = ("ibm_fez", "ibm_sherbrooke", "ibm_torino", "ibm_boston")
-
-
-def _mqt(name: str, size: int, **options: object) -> Callable[[], QuantumCircuit]:
-    def make() -> QuantumCircuit:
-        from mqt.bench import BenchmarkLevel, get_benchmark  # noqa: PLC0415 (bench extra)
-
-        circuit = get_benchmark(name, BenchmarkLevel.INDEP, size, **options)
-        circuit.name = f"mqt.{name}_{size}"
-        return circuit
-    return make
-
-
-def _supermarq(kind: str, size: int, *args: object) -> Callable[[], QuantumCircuit]:
-    def make() -> QuantumCircuit:
-        import supermarq  # noqa: PLC0415 (bench extra; imports cirq, ~3 s)
-
-        random.seed(7)
-        np.random.seed(7)  # SupermarQ draws graphs and angles from the global generators
-        benchmark = getattr(supermarq.benchmarks, kind)(size, *args)
-        circuit = benchmark.qiskit_circuit()
-        circuit = circuit[0] if isinstance(circuit, list) else circuit
-        circuit.name = f"supermarq.{kind}_{size}"
-        return circuit
-    return make
 
 
 def _quantum_volume(size: int) -> Callable[[], QuantumCircuit]:
@@ -89,16 +64,16 @@ def _random(size: int, depth: int) -> Callable[[], QuantumCircuit]:
 
 
 CIRCUITS: tuple[Callable[[], QuantumCircuit], ...] = (
-    _mqt("qft", 12),
-    _mqt("qft", 20),
-    _mqt("qaoa", 12),
-    _mqt("vqe_su2", 12),
-    _mqt("ae", 10),
-    _mqt("qpeexact", 12),
-    _mqt("randomcircuit", 10),
-    _supermarq("HamiltonianSimulation", 14, 1, 2),
-    _supermarq("QAOAVanillaProxy", 10),
-    _supermarq("VQEProxy", 12, 1),
+    mqt("qft", 12),
+    mqt("qft", 20),
+    mqt("qaoa", 12),
+    mqt("vqe_su2", 12),
+    mqt("ae", 10),
+    mqt("qpeexact", 12),
+    mqt("randomcircuit", 10),
+    supermarq("HamiltonianSimulation", 14, 1, 2),
+    supermarq("QAOAVanillaProxy", 10),
+    supermarq("VQEProxy", 12, 1),
     _quantum_volume(12),
     _random(16, 12),
 )
@@ -106,8 +81,8 @@ CIRCUITS: tuple[Callable[[], QuantumCircuit], ...] = (
 # Mirror circuits for --simulate: small enough for a density matrix with their swaps' qubits.
 SIMULATED: tuple[Callable[[], QuantumCircuit], ...] = (
     _quantum_volume(6),
-    _mqt("qft", 6),
-    _supermarq("QAOAVanillaProxy", 6),
+    mqt("qft", 6),
+    supermarq("QAOAVanillaProxy", 6),
     _random(6, 8),
 )
 

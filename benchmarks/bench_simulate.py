@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import random
 import statistics
 import sys
 import time
@@ -42,13 +41,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit.library import quantum_volume
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _simcheck
+from _circuits import mqt, supermarq
 
 import qtargets
 
@@ -66,32 +65,6 @@ def _methods() -> tuple[str, ...]:
 METHODS = _methods()
 
 
-def _mqt(name: str, size: int, **options: object) -> Callable[[], QuantumCircuit]:
-    def make() -> QuantumCircuit:
-        from mqt.bench import BenchmarkLevel, get_benchmark  # noqa: PLC0415 (bench extra)
-
-        circuit = get_benchmark(name, BenchmarkLevel.INDEP, size, **options)
-        circuit.name = f"mqt.{name}_{size}"
-        return circuit
-    make.width = size  # type: ignore[attr-defined]
-    return make
-
-
-def _supermarq(kind: str, size: int, *args: object) -> Callable[[], QuantumCircuit]:
-    def make() -> QuantumCircuit:
-        import supermarq  # noqa: PLC0415 (bench extra; imports cirq, ~3 s)
-
-        random.seed(7)
-        np.random.seed(7)  # SupermarQ draws graphs and angles from the global generators
-        benchmark = getattr(supermarq.benchmarks, kind)(size, *args)
-        circuit = benchmark.qiskit_circuit()
-        circuit = circuit[0] if isinstance(circuit, list) else circuit
-        circuit.name = f"supermarq.{kind}_{size}"
-        return circuit
-    make.width = size  # type: ignore[attr-defined]
-    return make
-
-
 def _qv(size: int) -> Callable[[], QuantumCircuit]:
     def make() -> QuantumCircuit:
         circuit = quantum_volume(size, seed=7).decompose()
@@ -102,29 +75,29 @@ def _qv(size: int) -> Callable[[], QuantumCircuit]:
 
 
 QUICK: tuple[Callable[[], QuantumCircuit], ...] = (
-    _mqt("ghz", 8),
-    _mqt("qft", 6),
-    _mqt("qaoa", 6),
-    _mqt("randomcircuit", 6),
-    _mqt("graphstate", 8, seed=10),
-    _supermarq("HamiltonianSimulation", 8, 1, 2),
+    mqt("ghz", 8),
+    mqt("qft", 6),
+    mqt("qaoa", 6),
+    mqt("randomcircuit", 6),
+    mqt("graphstate", 8, seed=10),
+    supermarq("HamiltonianSimulation", 8, 1, 2),
     _qv(5),
 )
 FULL: tuple[Callable[[], QuantumCircuit], ...] = (
     *QUICK,
-    _mqt("wstate", 8),
-    _mqt("vqe_su2", 8),
-    _mqt("qaoa", 10),
-    _mqt("qft", 10),
-    _mqt("ae", 8),
-    _mqt("qpeexact", 9),
-    _supermarq("QAOAVanillaProxy", 10),
-    _supermarq("VQEProxy", 8, 1),
-    _mqt("ghz", 20),
-    _mqt("graphstate", 16, seed=10),
-    _supermarq("GHZ", 24),
-    _supermarq("HamiltonianSimulation", 24, 1, 2),
-    _mqt("qft", 16),
+    mqt("wstate", 8),
+    mqt("vqe_su2", 8),
+    mqt("qaoa", 10),
+    mqt("qft", 10),
+    mqt("ae", 8),
+    mqt("qpeexact", 9),
+    supermarq("QAOAVanillaProxy", 10),
+    supermarq("VQEProxy", 8, 1),
+    mqt("ghz", 20),
+    mqt("graphstate", 16, seed=10),
+    supermarq("GHZ", 24),
+    supermarq("HamiltonianSimulation", 24, 1, 2),
+    mqt("qft", 16),
 )
 
 
