@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -34,6 +33,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from apiserver import CANARY
+from loopback import serve, stop
 from qtargets._flow import Get, run_flow_async
 from qtargets._http import AsyncHttpClient, HttpConfig, HttpResult, decode_json
 from qtargets.model import (
@@ -161,17 +161,11 @@ class AcmeServer:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/acme"
 
     def __enter__(self) -> AcmeServer:
-        handler = type("Handler", (_Handler,), {"acme": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, daemon=True,
-                         kwargs={"poll_interval": 0.05}).start()
+        self._httpd = serve(type("Handler", (_Handler,), {"acme": self}))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._httpd is not None
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        stop(self._httpd)
 
     def answer(self, path: str, query: dict[str, list[str]], key: str | None
                ) -> tuple[int, Any]:

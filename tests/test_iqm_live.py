@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +23,7 @@ from typer.testing import CliRunner
 import qtargets
 from apiserver import CANARY
 from leaks import leaks
+from loopback import serve, stop
 from qtargets import (
     ApiError,
     AuthenticationError,
@@ -61,17 +61,11 @@ class IQMServer:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     def __enter__(self) -> IQMServer:
-        handler = type("Handler", (_Handler,), {"iqm": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, daemon=True,
-                         kwargs={"poll_interval": 0.05}).start()
+        self._httpd = serve(type("Handler", (_Handler,), {"iqm": self}))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._httpd is not None
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        stop(self._httpd)
 
     def answer(self, path: str, authorization: str | None) -> tuple[int, bytes]:
         self.requests.append(path)

@@ -8,16 +8,13 @@ import pytest
 from qiskit import QuantumCircuit, transpile
 from qiskit.circuit.random import random_circuit
 from qiskit.converters import circuit_to_dag
-from qiskit.providers.fake_provider import GenericBackendV2
 from qiskit.quantum_info import Operator
 from qiskit.transpiler import (
     CouplingMap,
     InstructionProperties,
-    PassManager,
     Target,
     TranspilerError,
 )
-from qiskit.transpiler.passes import CheckMap
 from qiskit.transpiler.passmanager_config import PassManagerConfig
 from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
 from qiskit.transpiler.preset_passmanagers.plugin import list_stage_plugins
@@ -25,38 +22,10 @@ from qiskit.transpiler.preset_passmanagers.plugin import list_stage_plugins
 import qtargets
 from qtargets.layout import clear_models
 from qtargets.routing import DeviceCosts, NoiseAwareRouting, QTargetsRoutingPlugin, routed_cost
+from routed import all_pairs_circuit, mapped, ring_backend, same_unitary
 
 SWAP_MARGIN = 1.10
 """On average over circuits, this stage's swaps stay within 10% of Sabre's (docs/routing.md)."""
-
-
-def ring_backend(n: int = 7, seed: int = 11) -> GenericBackendV2:
-    """A small noisy device (errors, durations, T1/T2) whose unitaries we can still compare."""
-    return GenericBackendV2(n, coupling_map=CouplingMap.from_ring(n).get_edges(), seed=seed)
-
-
-def same_unitary(out: QuantumCircuit, circuit: QuantumCircuit) -> bool:
-    """``out`` (routed, on the whole device) computes ``circuit`` with idle ancillas."""
-    padded = QuantumCircuit(out.num_qubits)
-    padded.compose(circuit, range(circuit.num_qubits), inplace=True)
-    return bool(Operator.from_circuit(out).equiv(Operator(padded)))
-
-
-def mapped(circuit: QuantumCircuit, target: Target) -> bool:
-    check = CheckMap(target)
-    PassManager([check]).run(circuit)
-    return bool(check.property_set["is_swap_mapped"])
-
-
-def all_pairs_circuit(n: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(n)
-    for q in range(n):
-        circuit.h(q)
-    for a in range(n):
-        for b in range(a + 1, n):
-            circuit.cx(a, b)
-            circuit.rz(0.1 * (a + b), b)
-    return circuit
 
 
 def pairs_used(circuit: QuantumCircuit) -> set[tuple[int, int]]:
