@@ -27,7 +27,7 @@ import qtargets
 from apiserver import FakeVendorServer
 from qtargets.bundled import bundled_history, history_backends
 from qtargets.cli import app
-from qtargets.live import offline_history
+from qtargets.live import offline_calibrations, offline_history
 from qtargets.store import CalibrationStore, default_store_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,6 +145,23 @@ def test_diff_of_two_bundled_days_works_offline() -> None:
     assert (data["old"]["taken_at"], data["new"]["taken_at"]) == (SHERBROOKE[0], SHERBROOKE[2])
     assert data["same_device"]
     assert data["changes"]  # two real days, over two years apart
+
+
+def test_offline_calibrations_gives_one_calibration_per_day_the_stored_one_first() -> None:
+    with CalibrationStore() as store:
+        store.save(bundled_history("ibm_sherbrooke")[0])
+    found = offline_calibrations("ibm_sherbrooke")
+    assert [c.taken_at.isoformat() for c in found if c.taken_at] == SHERBROOKE
+    assert found[0] == bundled_history("ibm_sherbrooke")[0]  # loaded from the store
+    assert [c.taken_at for c in offline_calibrations("ibm_sherbrooke", last=1)] == [
+        found[-1].taken_at]
+    assert offline_calibrations("ibm_sherbrooke", since="2025-03-01") == []
+
+
+@pytest.mark.parametrize("last", [0, -1, 1.5, True, "2"])
+def test_offline_calibrations_refuses_a_count_that_is_not_one_or_more(last: object) -> None:
+    with pytest.raises(qtargets.QTargetsError, match="last must be"):
+        offline_calibrations("ibm_sherbrooke", last=last)  # type: ignore[arg-type]
 
 
 # -- qtargets history, offline -------------------------------------------------------------------

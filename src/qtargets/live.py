@@ -80,6 +80,7 @@ __all__ = [
     "history",
     "is_outage",
     "is_refused",
+    "offline_calibrations",
     "offline_history",
     "open_store",
     "parse_when",
@@ -501,6 +502,35 @@ def offline_history(name: str, since: When = None, until: When = None, *,
                                   f"qtargets history {name} --since DATE to download some")
     epoch = datetime.min.replace(tzinfo=timezone.utc)
     return sorted(entries, key=lambda e: (e.taken_at or epoch, e.where != "stored"))
+
+
+def offline_calibrations(name: str, since: When = None, until: When = None, *,
+                         last: int | None = None, store: StoreArg = None) -> list[Calibration]:
+    """The calibrations themselves of :func:`offline_history` (store and bundled, no
+    network), oldest first, one per calibration time (the stored one on a tie); ``last``
+    keeps only the newest ``last``. The one path for everything that works across calibration
+    days (drift, robust layouts, sweeps over days, windows).
+
+    >>> [c.taken_at.date().isoformat()
+    ...  for c in offline_calibrations("ibm_sherbrooke", last=2, store=False)]
+    ['2024-05-27', '2025-02-26']
+    """
+    if last is not None and (isinstance(last, bool) or not isinstance(last, int) or last < 1):
+        raise QTargetsError(f"last must be a whole number >= 1, got {last!r}")
+    with store_in_use(store) as opened:
+        entries = offline_history(name, since, until, store=opened if opened is not None
+                                  else False)
+        by_time: dict[datetime | None, Calibration] = {}
+        bundled = {c.taken_at: c for c in bundled_history(name)}
+        for entry in entries:
+            if entry.taken_at in by_time and entry.taken_at is not None:
+                continue  # stored first on a tie: the bundled copy of the same time is skipped
+            if entry.snapshot is not None and opened is not None:
+                by_time[entry.taken_at] = opened.load(entry.snapshot)
+            elif entry.where == "bundled":
+                by_time[entry.taken_at] = bundled[entry.taken_at]
+    calibrations = list(by_time.values())
+    return calibrations[-last:] if last is not None else calibrations
 
 
 def devices(*, store: StoreArg = None, timeout: float = DEFAULT_TIMEOUT, retries: int = 3,
