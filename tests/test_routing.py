@@ -7,13 +7,21 @@ import statistics
 import pytest
 from qiskit import QuantumCircuit, transpile
 from qiskit.circuit.random import random_circuit
-from qiskit.converters import circuit_to_dag
+from qiskit.converters import circuit_to_dag, dag_to_circuit
 from qiskit.quantum_info import Operator
 from qiskit.transpiler import (
     CouplingMap,
     InstructionProperties,
+    PassManager,
     Target,
     TranspilerError,
+)
+from qiskit.transpiler.passes import (
+    ApplyLayout,
+    EnlargeWithAncilla,
+    FullAncillaAllocation,
+    SabreLayout,
+    SabreSwap,
 )
 from qiskit.transpiler.passmanager_config import PassManagerConfig
 from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
@@ -171,6 +179,26 @@ def test_swaps_stay_within_the_documented_margin_of_sabre_on_average() -> None:
                                   optimization_level=3, seed_transpiler=seed)
             found.append(routed.count_ops().get("swap", 0))
     assert statistics.fmean(ours) <= SWAP_MARGIN * statistics.fmean(theirs)
+
+
+@pytest.mark.parametrize(("device", "seed"), [("ibm_sherbrooke", 0), ("ibm_sherbrooke", 2),
+                                           ("ibm_sherbrooke", 1), ("ibm_sherbrooke", 4)])
+def test_it_never_routes_with_more_swaps_than_sabres_own_run(device: str, seed: int) -> None:
+    # the stage's first candidate is SabreSwap with qiskit's seed, heuristic and trials; a
+    # candidate with more swaps may replace it only where it crosses a dead coupler, and any
+    # candidate must be estimated 1% better. (sherbrooke, seed 0 used to take 70 swaps over
+    # Sabre's 59 for a 0.5% better estimate.)
+    target = qtargets.load_target(device)
+    circuit = random_circuit(12, 10, max_operands=2, seed=seed)
+    laid_out = PassManager([SabreLayout(target, seed=seed, skip_routing=True),
+                            FullAncillaAllocation(target), EnlargeWithAncilla(),
+                            ApplyLayout()]).run(circuit)
+    sabre = SabreSwap(target, heuristic="decay", seed=seed, trials=20).run(
+        circuit_to_dag(laid_out))
+    ours = NoiseAwareRouting(target, seed=seed, seeds=2, trials=20).run(
+        circuit_to_dag(laid_out))
+    assert not pairs_used(dag_to_circuit(sabre)) & dead_pairs(target)
+    assert ours.count_ops().get("swap", 0) <= sabre.count_ops().get("swap", 0)
 
 
 def test_the_same_seed_gives_the_same_circuit() -> None:

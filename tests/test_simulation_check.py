@@ -86,12 +86,13 @@ def test_simulated_success_is_a_probability_near_the_predicted_esp(
     # Without idle noise only the gates' and readouts' calibrated errors act, each of which
     # ESP counts as a failure: the two agree to a few percent on circuits this small.
     assert decoupled == pytest.approx(score.esp, abs=0.03)
-    # esp_idle charges an idle gap as lost at T2' = min(T1, T2), more than a thermal
-    # relaxation channel's infidelity and all of it a failure: a cautious figure, so the
-    # idle loss simulated is real but below the one predicted (about half, on these).
+    # esp_idle charges an idle gap its relaxation channel's average infidelity, the currency
+    # of the gate errors: the idle loss simulated is the one predicted within a factor of 2.5
+    # (a mirror circuit's qubits sit in |0>, which does not relax, part of the time). Before
+    # issue 15 the prediction was about twice the simulated loss on these.
     predicted_loss = 1 - score.esp_idle / score.esp
     simulated_loss = 1 - free_idling / decoupled
-    assert 0.2 * predicted_loss < simulated_loss <= predicted_loss
+    assert predicted_loss / 2.5 < simulated_loss < 2.5 * predicted_loss
 
 
 def test_readout_alone_gives_the_product_of_each_qubits_p0_given_0(

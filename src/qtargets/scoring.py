@@ -13,17 +13,23 @@ True
 (barriers and delays excluded, measurements included): the number qiskit's
 ``QuantumCircuit.estimate_fidelity`` gives. ``esp_idle`` also charges each qubit for the time
 it waits between its first and last operation in an ALAP schedule (operations as late as their
-successors allow, as IBM's scheduler places them), with the survival of an idle gap of length
-``t`` on a qubit with relaxation time T1 and dephasing time T2:
+successors allow, as IBM's scheduler places them), in the currency of the gate errors it is
+weighed against: IBM's ``gate_error`` is an error per gate from randomized benchmarking, an
+average gate infidelity, so an idle gap of length ``t`` is charged the average infidelity of
+free relaxation and dephasing over ``t`` on a qubit with relaxation time T1 and dephasing time
+T2:
 
-* ``T2' = min(T1, T2)`` (real data has T2 > 2 T1 qubits; this keeps the estimate cautious),
-* ``p_reset = 1 - exp(-t/T1)``,
-* ``p_z = (1 - p_reset)(1 - exp(-t (1/T2' - 1/T1))) / 2``,
-* ``survival = 1 - p_reset - p_z``,
+* ``T2' = min(T2, 2 T1)`` (real data has T2 > 2 T1 qubits, which no physical channel has),
+* ``error = (1 - exp(-t/T2')) / 3 + (1 - exp(-t/T1)) / 6``,
+* ``survival = 1 - error``,
 
-multiplied over the qubit's gaps. (Computed as ``exp(-t/T1) (1 + exp(-t (1/T2' - 1/T1))) / 2``,
-the same number without the cancellation that makes ``1 - p_reset - p_z`` worthless, even
-negative, for gaps of dozens of T1.) ``log_esp`` and ``log_esp_idle`` are the natural logs of
+multiplied over the qubit's gaps. For short gaps that is ``t/(3 T2') + t/(6 T1)``: half of
+``t/T`` when T1 = T2 = T. (Until issue 15 this was ``exp(-t/T1) (1 + exp(-t (1/T2'' -
+1/T1))) / 2`` with ``T2'' = min(T1, T2)``, the probability that no decay happens at all; a
+noisy simulation of 132 compiled circuits lost 0.49x of what it predicted, at the median, and
+the layout plugin traded gate and readout errors for idle time by that factor too much.) A
+fully decohered qubit keeps fidelity 1/2 with its state, so one gap costs at most ``ln 2``.
+``log_esp`` and ``log_esp_idle`` are the natural logs of
 the two figures, summed rather than multiplied: they stay exact where a large circuit's
 figures underflow to 0 (below about ``exp(-745)``), so compare large circuits by them.
 
@@ -125,17 +131,20 @@ def idle_survival(t: float, t1: float | None, t2: float | None) -> float:
 
 
 def log_idle_survival(t: float, t1: float | None, t2: float | None) -> float:
-    """``ln`` of :func:`idle_survival`, accurate for gaps of any length (0: no loss)."""
+    """``ln`` of :func:`idle_survival`, accurate for gaps of any length (0: no loss).
+
+    Only T2 known: relaxation is charged at that rate too (T1 = T2), the cautious reading;
+    only T1 known: T2' = T1."""
     if t <= 0.0:
         return 0.0
-    known = [x for x in (t1, t2) if x is not None and x > 0.0]
-    if not known:
+    known_t1 = t1 is not None and t1 > 0.0
+    known_t2 = t2 is not None and t2 > 0.0
+    if not known_t1 and not known_t2:
         return 0.0
-    t2_eff = min(known)
-    if t1 is None or t1 <= 0.0:
-        t1 = t2_eff  # T2 only: charge it as relaxation at that rate, the cautious reading
-    # 1 - p_reset - p_z = exp(-t/T1) (1 + exp(-t d)) / 2, d = 1/T2' - 1/T1 >= 0
-    return -t / t1 + math.log1p(math.expm1(-t * (1.0 / t2_eff - 1.0 / t1)) / 2.0)
+    relax = float(t1) if known_t1 else float(t2)  # type: ignore[arg-type]
+    dephase = min(float(t2), 2.0 * relax) if known_t2 else relax  # type: ignore[arg-type]
+    error = -math.expm1(-t / dephase) / 3.0 - math.expm1(-t / relax) / 6.0
+    return math.log1p(-error)
 
 
 class AlapClock:
