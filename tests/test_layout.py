@@ -89,6 +89,30 @@ def test_a_qubit_with_terrible_readout_is_avoided() -> None:
     assert bad not in second.layout.initial_index_layout(filter_ancillas=True)
 
 
+def test_a_qubit_filtered_out_as_faulty_is_never_chosen_for_an_unpaired_qubit() -> None:
+    # A Target built with filter_faulty has no instruction on a faulty qubit: no readout or
+    # gate figure there must cost infinitely, not nothing (it used to attract the circuit's
+    # qubits that take part in no two-qubit gate). The best qubit of fez is marked faulty.
+    import dataclasses  # noqa: PLC0415
+
+    fez = qtargets.load_calibration("ibm_fez")
+    circuit = QuantumCircuit(3)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.x(2)
+    circuit.measure_all()
+    healthy = qtargets.build_target(fez)
+    lone = transpile(circuit, target=healthy, layout_method="qtargets", seed_transpiler=1)
+    best = lone.layout.initial_index_layout(filter_ancillas=True)[2]
+    qubits = list(fez.qubits)
+    qubits[best] = dataclasses.replace(qubits[best], operational=False)
+    target = qtargets.build_target(dataclasses.replace(fez, qubits=tuple(qubits)))
+    for idle in ("qtargets", "qtargets-dd"):
+        out = transpile(circuit, target=target, layout_method=idle, seed_transpiler=1)
+        assert best not in out.layout.initial_index_layout(filter_ancillas=True)
+        assert mapped(out, target)
+
+
 def test_it_beats_qiskits_default_on_a_deep_circuit_where_idle_time_dominates() -> None:
     target = qtargets.load_target("ibm_sherbrooke")
     circuit = all_pairs_circuit(8)

@@ -27,6 +27,12 @@ Idle modes: ``layout_method="qtargets-free"`` charges idle decay as above;
 readout errors alone decide, and its first Sabre run is qiskit's own, so qiskit's routing is
 always a candidate; ``"qtargets"`` follows :data:`DEFAULT_IDLE`. See :data:`IDLE_WEIGHT`.
 
+Across calibration days: ``layout_method="qtargets-robust"`` (``"qtargets-robust-worst"``)
+scores each candidate placement on the device's earlier calibrations too, which a
+:class:`TargetWithHistory` carries (:func:`qtargets.robust_target`), and keeps the one whose
+mean (worst) estimated cost over the days is lowest; the candidates are the same. See
+:func:`robust_placement`.
+
 On all-to-all devices (IonQ) there is nothing to route: virtual qubits are assigned to
 physical ones by those per-qubit costs, which changes nothing where the numbers are uniform.
 """
@@ -59,13 +65,15 @@ from qiskit.transpiler.passes import (
 from qiskit.transpiler.passmanager_config import PassManagerConfig
 from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin
 
-from ._exceptions import ConfigurationError
+from ._exceptions import ConfigurationError, warn
 from .model import is_virtual
 from .scoring import AlapClock, log_idle_survival, nats
 
-__all__ = ["DEFAULT_IDLE", "IDLE_WEIGHT", "DeviceModel", "NoiseAwareLayout",
+__all__ = ["DEFAULT_IDLE", "IDLE_WEIGHT", "ROBUST", "DeviceModel", "NoiseAwareLayout",
            "QTargetsDDLayoutPlugin", "QTargetsFreeIdleLayoutPlugin", "QTargetsLayoutPlugin",
-           "clear_models", "idle_weight"]
+           "QTargetsRobustLayoutPlugin", "QTargetsRobustWorstLayoutPlugin",
+           "TargetWithHistory", "clear_models", "idle_weight", "robust_placement",
+           "with_history"]
 
 _NOT_GATES = frozenset({"delay", "barrier", "measure", "reset"})
 """One-qubit operations that are not gates: counted apart (measure) or not at all."""
@@ -171,7 +179,15 @@ class DeviceModel:
         graph.add_nodes_from(range(n))
         pairs = np.argwhere(np.triu(np.isfinite(two_q), 1))
         graph.add_edges_from_no_data([(int(a), int(b)) for a, b in pairs])
-        one_qubit = np.array([float(np.median(v)) if v else 0.0 for v in one_q])
+        # A qubit the Target gives no pulse gate (or no measurement, where others have one):
+        # filtered out as faulty. It costs infinitely, not nothing, or the qubits a circuit
+        # never pairs would be placed on it.
+        some_1q = any(one_q)
+        one_qubit = np.array([float(np.median(v)) if v else (np.inf if some_1q else 0.0)
+                              for v in one_q])
+        if "measure" in target.operation_names:
+            measurable = {qargs[0] for qargs in target["measure"] if qargs}
+            readout[[q for q in range(n) if q not in measurable]] = np.inf
         order = np.argsort(one_qubit + readout, kind="stable")
         position = np.empty_like(order)
         position[order] = np.arange(n)
@@ -246,8 +262,11 @@ class CircuitLoad:
                    ) -> NDArray[np.float64]:
         """``[row, physical qubit]``: cost of putting that qubit there (pairs excluded);
         ``idle_weight`` scales the idle term (0: idling costs nothing, see :data:`IDLE_WEIGHT`)."""
-        costs = (self.one_qubit[:, None] * device.one_qubit[None, :]
-                 + self.measured[:, None] * device.readout[None, :])
+        with np.errstate(invalid="ignore"):  # 0 uses x infinite cost (a dead qubit) is 0
+            costs = (np.nan_to_num(self.one_qubit[:, None] * device.one_qubit[None, :],
+                                   nan=0.0, posinf=np.inf)
+                     + np.nan_to_num(self.measured[:, None] * device.readout[None, :],
+                                     nan=0.0, posinf=np.inf))
         if idle_weight:
             costs += idle_weight * self.idle[:, None] * device.idle_rate[None, :]
         return costs
@@ -418,6 +437,134 @@ def _assign(load: CircuitLoad, device: DeviceModel, idle_weight: float = 1.0
     return out
 
 
+# -- across calibration days --------------------------------------------------------------------
+
+
+ROBUST = ("mean", "worst")
+"""How a placement's estimated cost on each calibration day is summed up
+(:func:`robust_placement`): ``"mean"``, its average over the days (what to expect if the next
+calibration is like one of them), or ``"worst"``, its largest (the day it would have done
+worst)."""
+
+
+class TargetWithHistory(Target):  # type: ignore[misc]
+    """Today's Target carrying its device's earlier calibrations, for
+    ``layout_method="qtargets-robust"``: qiskit hands a layout plugin the Target and nothing
+    else, so the Target has to carry them. Made by :func:`with_history` (or
+    :func:`qtargets.robust_target`); to everything else it is the Target it copies."""
+
+    history: tuple[Target, ...] = ()
+    """Earlier calibrations of the same device as Targets, oldest first, today's not included."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
+        state["qtargets_history"] = self.history
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        self.history = tuple(state.pop("qtargets_history", ()))
+        super().__setstate__(state)
+
+
+def with_history(target: Target, history: Iterable[Target]) -> TargetWithHistory:
+    """A copy of ``target`` (today's calibration; left as it is) carrying ``history``, earlier
+    calibrations of the same device, oldest first.
+
+    A day with another qubit count (the device was upgraded in between: another device) is a
+    :class:`qtargets.ConfigurationError`; leave it out. Build earlier days with
+    ``filter_faulty=False``, so that what was faulty then counts with its bad numbers rather
+    than vanishing (a qubit with no readout figure would cost nothing that day).
+    """
+    days = tuple(h for h in history if h is not target)
+    _check_history(target, days)
+    copy = TargetWithHistory.__new__(TargetWithHistory)
+    copy.__setstate__({**target.__getstate__(), "qtargets_history": days})
+    return copy
+
+
+def _check_history(target: Target, history: Sequence[Target]) -> None:
+    for i, day in enumerate(history):
+        if not isinstance(day, Target):
+            raise ConfigurationError(f"history[{i}] is a {type(day).__name__}, not a qiskit "
+                                     "Target", setting="history")
+        if day.num_qubits != target.num_qubits:
+            raise ConfigurationError(
+                f"history[{i}] has {day.num_qubits} qubits, today's Target {target.num_qubits}: "
+                "a device upgraded in between is another device; leave its older days out",
+                setting="history")
+
+
+def _summary(robust: str) -> str:
+    if robust not in ROBUST:
+        raise ConfigurationError(f"robust={robust!r} is not one of "
+                                 f"{', '.join(map(repr, ROBUST))}", setting="robust")
+    return robust
+
+
+def _summed_up(cost: NDArray[np.float64], robust: str
+               ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+    """``cost[day, placement]`` summed up over the days: the mean or the largest (infinite
+    where any day is), and the rank placements compare by: (days on which the placement needs
+    an element that day lacked or had at error 1, the mean or largest over the other days), so
+    that a pair dead on one old day does not tie every placement using it at infinity."""
+    dead = np.isinf(cost)
+    bad_days = dead.sum(axis=0).astype(np.int64)
+    finite = np.where(dead, 0.0, cost)  # costs are >= 0, so a 0 never wins a maximum
+    if robust == "mean":
+        total = cost.mean(axis=0)
+        rest = finite.sum(axis=0) / np.maximum(len(cost) - bad_days, 1)
+    else:
+        total = cost.max(axis=0)
+        rest = finite.max(axis=0)
+    return total, bad_days, rest
+
+
+def robust_placement(load: CircuitLoad, days: Sequence[DeviceModel],
+                     placements: NDArray[np.int64], idle_weight: float = 1.0,
+                     robust: str = "mean") -> tuple[NDArray[np.int64], float, tuple[int, float]]:
+    """:func:`best_placement` judged on several calibration days of one device: every
+    placement's estimated ``-ln(esp_idle)`` on each day's numbers (``days``: their models,
+    today's first; ``load`` counted with today's), summed up by ``robust`` (:data:`ROBUST`).
+
+    Returns the chosen placement (completed with the unpaired qubits), its summed-up cost and
+    its rank ``(bad days, summed-up cost over the others)``: placements compare by rank, so
+    that one needing a pair dead on an old day loses to one that does not, and such
+    placements still compare among themselves. Unpaired qubits take the cheapest free places
+    by their mean (``"worst"``: largest) cost over the days.
+    """
+    _summary(robust)
+    paired = load.paired()
+    row_of = {r: i for i, r in enumerate(paired)}
+    # [day, row, qubit]; 0 x inf (an unmeasured qubit where readout failed) costs nothing
+    nodes = np.stack([np.nan_to_num(load.node_costs(d, idle_weight), nan=0.0, posinf=np.inf)
+                      for d in days])
+    cols = np.array(paired, dtype=np.int64)[None, :]
+    cost = nodes[:, cols, placements].sum(axis=2)  # [day, placement]
+    for a, b, k in load.pairs:
+        cost += k * np.stack([d.two_qubit[placements[:, row_of[a]], placements[:, row_of[b]]]
+                              for d in days])
+    _, bad_days, rest_cost = _summed_up(cost, robust)
+    best = int(np.lexsort((rest_cost, bad_days))[0])
+    out = np.full(len(load.qubits), -1, dtype=np.int64)
+    out[paired] = placements[best]
+    totals = cost[:, best].copy()
+    rest = [r for r in range(len(load.qubits)) if r not in row_of]
+    if rest:
+        summed = nodes.mean(axis=0) if robust == "mean" else nodes.max(axis=0)
+        taken = np.zeros(days[0].num_qubits, dtype=bool)
+        taken[placements[best]] = True
+        spread = summed[rest].max(axis=1) - summed[rest].min(axis=1)
+        for r in (rest[i] for i in np.argsort(-spread, kind="stable")):
+            row = np.where(taken, np.inf, summed[r])
+            place = int(np.argmin(row))
+            out[r] = place
+            taken[place] = True
+            totals += nodes[:, r, place]
+    total, bad, other = _summed_up(totals[:, None], robust)
+    return out, float(total[0]), (int(bad[0]), float(other[0]))
+
+
 # -- the pass -----------------------------------------------------------------------------------
 
 
@@ -428,6 +575,7 @@ class _Candidate:
     load: CircuitLoad
     placement: NDArray[np.int64]  # physical qubit per active qubit of `dag`
     cost: float
+    rank: tuple[int, float]  # what candidates compare by (robust_placement; else (0, cost))
 
 
 class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
@@ -447,14 +595,23 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
             run 0 has the depth).
         max_placements: placements scored per candidate.
         call_limit: VF2 states explored per search.
+        history: earlier calibrations of the device (Targets of its qubit count, oldest
+            first): placements are then chosen by their cost on today's and each of these
+            (:func:`robust_placement`); the candidates and today's routing are the same.
+            Empty: today's alone.
+        robust: how the days' costs are summed up, a key of :data:`ROBUST`.
     """
 
     def __init__(self, target: Target, *, idle: str = "free", seed: int | None = None,
                  routing_seeds: int = 2, sabre_trials: int = 20, sabre_iterations: int = 4,
                  extra_trials: int = 5, max_placements: int = 5_000,
-                 call_limit: int = 2_000_000):
+                 call_limit: int = 2_000_000, history: Sequence[Target] = (),
+                 robust: str = "mean"):
         super().__init__()
         self.target = target
+        self.robust = _summary(robust)
+        self.history = tuple(h for h in history if h is not target)
+        _check_history(target, self.history)
         self.idle_weight = idle_weight(idle)
         self.seed = seed
         self.routing_seeds = routing_seeds
@@ -471,14 +628,30 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
                                   f"{device.num_qubits}-qubit device")
         self.property_set["qtargets_layout_done"] = True
         load = circuit_load(dag, device)
+        if self.history and not device.complete and not load.pairs:
+            nothing = np.empty((1, 0), dtype=np.int64)  # no pairs: the qubits alone
+            return self._embed(dag, load, self._best(load, device, nothing)[0])
         if device.complete or not load.pairs:
+            if self.history and device.complete:
+                warn("an all-to-all device: nothing to place by pairs, so qubits are assigned "
+                     "by today's calibration alone (the history is not used)")
             return self._embed(dag, load, _assign(load, device, self.idle_weight))
         best = self._placed(load, device)
         if best is not None:  # no swaps needed
             return self._embed(dag, load, best)
         candidates = [self._routed(dag, device, i) for i in range(self.routing_seeds)]
-        winner = min(candidates, key=lambda c: c.cost)
+        winner = min(candidates, key=lambda c: c.rank)
         return self._apply(winner)
+
+    def _best(self, load: CircuitLoad, device: DeviceModel, placements: NDArray[np.int64]
+              ) -> tuple[NDArray[np.int64], float, tuple[int, float]]:
+        """The cheapest of ``placements``, its cost and rank: on today's numbers, or with a
+        history on every day's (:func:`robust_placement`)."""
+        if not self.history:
+            placement, cost = best_placement(load, device, placements, self.idle_weight)
+            return placement, cost, (0, cost)
+        days = [device, *(DeviceModel.of(day) for day in self.history)]
+        return robust_placement(load, days, placements, self.idle_weight, self.robust)
 
     # -- no routing: place the virtual circuit directly ----------------------------------------
 
@@ -487,7 +660,7 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
                                 call_limit=self.call_limit)
         if not len(placements):
             return None
-        return best_placement(load, device, placements, self.idle_weight)[0]
+        return self._best(load, device, placements)[0]
 
     def _embed(self, dag: DAGCircuit, load: CircuitLoad,
                placement: NDArray[np.int64]) -> DAGCircuit:
@@ -528,8 +701,8 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
                                 call_limit=self.call_limit)
         own = np.array([[load.qubits[r] for r in load.paired()]], dtype=np.int64)  # Sabre's
         placements = np.vstack([own, placements]) if len(placements) else own
-        placement, cost = best_placement(load, device, placements, self.idle_weight)
-        return _Candidate(routed, properties, load, placement, cost)
+        placement, cost, rank = self._best(load, device, placements)
+        return _Candidate(routed, properties, load, placement, cost, rank)
 
     def _sabre(self, coupling: Target | CouplingMap, seed: int | None, attempt: int
                ) -> SabreLayout:
@@ -622,6 +795,10 @@ class QTargetsLayoutPlugin(PassManagerStagePlugin):  # type: ignore[misc]
     idle: str | None = None
     """The idle mode (a key of :data:`IDLE_WEIGHT`); None: :data:`DEFAULT_IDLE`."""
 
+    robust: str | None = None
+    """A key of :data:`ROBUST`: placements judged on the history a :class:`TargetWithHistory`
+    carries; None: on today's calibration alone."""
+
     def pass_manager(self, pass_manager_config: PassManagerConfig,
                      optimization_level: int | None = None) -> PassManager:
         target = pass_manager_config.target
@@ -631,6 +808,15 @@ class QTargetsLayoutPlugin(PassManagerStagePlugin):  # type: ignore[misc]
         runs, trials, iterations, extra = _EFFORT.get(optimization_level or 0, _EFFORT[3])
         idle = self.idle if self.idle is not None else DEFAULT_IDLE
         idle_weight(idle)  # a bad DEFAULT_IDLE fails here, not mid-transpile
+        history: tuple[Target, ...] = ()
+        if isinstance(target, TargetWithHistory) and self.robust is not None:
+            history = target.history
+        elif self.robust is not None:
+            method = "qtargets-robust" + ("-worst" if self.robust == "worst" else "")
+            warn(f"layout_method {method!r}: this Target carries no earlier "
+                 "calibrations (make it with qtargets.robust_target(...) or "
+                 "qtargets.layout.with_history(...)), so placements are judged on "
+                 "today's calibration alone")
 
         def choose(property_set: PropertySet) -> bool:
             return not property_set["layout"]
@@ -645,7 +831,8 @@ class QTargetsLayoutPlugin(PassManagerStagePlugin):  # type: ignore[misc]
             [BarrierBeforeFinalMeasurements(_BARRIER_LABEL),
              NoiseAwareLayout(target, idle=idle, seed=pass_manager_config.seed_transpiler,
                               routing_seeds=runs, sabre_trials=trials,
-                              sabre_iterations=iterations, extra_trials=extra)],
+                              sabre_iterations=iterations, extra_trials=extra,
+                              history=history, robust=self.robust or "mean")],
             choose))
         # A user's initial_layout: embed it as qiskit does, and let the routing stage route.
         layout.append(_conditional([FullAncillaAllocation(target), EnlargeWithAncilla(),
@@ -664,6 +851,22 @@ class QTargetsDDLayoutPlugin(QTargetsLayoutPlugin):
     readout errors alone decide."""
 
     idle = "dd"
+
+
+class QTargetsRobustLayoutPlugin(QTargetsLayoutPlugin):
+    """``layout_method="qtargets-robust"``: placements judged by their mean estimated cost
+    over today's calibration and the earlier ones a :class:`TargetWithHistory` carries
+    (:func:`qtargets.robust_target`); idle mode :data:`DEFAULT_IDLE`. A plain Target: today's
+    alone, with a warning."""
+
+    robust = "mean"
+
+
+class QTargetsRobustWorstLayoutPlugin(QTargetsRobustLayoutPlugin):
+    """``layout_method="qtargets-robust-worst"``: as ``"qtargets-robust"``, by the worst day's
+    estimated cost."""
+
+    robust = "worst"
 
 
 def _conditional(tasks: Iterable[Any], condition: Any) -> ConditionalController:
