@@ -57,13 +57,17 @@ from .summary import median_of
 
 __all__ = [
     "DEFAULT_REL_TOL",
+    "GATE_QUANTITIES",
     "HIGHER_IS_BETTER",
+    "QUBIT_QUANTITIES",
     "CalibrationDiff",
     "Change",
     "DiffSide",
     "Direction",
     "ItemKind",
     "diff_calibrations",
+    "entry_kind",
+    "gate_entries",
 ]
 
 DEFAULT_REL_TOL = 0.1
@@ -81,8 +85,8 @@ Value: TypeAlias = "float | bool | None"
 
 HIGHER_IS_BETTER = frozenset({"t1", "t2"})
 """The quantities for which a larger value is better (every other one: smaller is better)."""
-_QUBIT_QUANTITIES = ("t1", "t2", "readout_error")
-_GATE_QUANTITIES = ("error", "duration")
+QUBIT_QUANTITIES = ("t1", "t2", "readout_error")
+GATE_QUANTITIES = ("error", "duration")
 _KIND_ORDER: dict[str, int] = {"qubit": 0, "edge": 1, "gate": 2, "instruction": 3, "layer": 4,
                                "coupler": 5}
 _BY_SIZE = frozenset({"static_zz"})
@@ -329,7 +333,7 @@ class _Differ:
     def qubits(self, old: Calibration, new: Calibration) -> None:
         for q in range(min(old.num_qubits, new.num_qubits)):
             a, b = old.qubits[q], new.qubits[q]
-            for quantity in _QUBIT_QUANTITIES:
+            for quantity in QUBIT_QUANTITIES:
                 self.number("qubit", (q,), None, quantity, getattr(a, quantity),
                             getattr(b, quantity))
             self.flag("qubit", (q,), None, a.operational, b.operational)
@@ -350,22 +354,22 @@ class _Differ:
 
     def entries(self, old: InstructionCalibration, new: InstructionCalibration,
                 old_num_qubits: int, new_num_qubits: int) -> None:
-        old_entries = _gate_entries(old)
-        new_entries = _gate_entries(new)
+        old_entries = gate_entries(old)
+        new_entries = gate_entries(new)
         for qubits, a in old_entries.items():
             b = new_entries.get(qubits)
-            kind = _entry_kind(qubits)
+            kind = entry_kind(qubits)
             if b is None:
                 if max(qubits, default=-1) < new_num_qubits:  # else implied by a lost qubit
                     self.presence(kind, qubits, old.name, appeared=False)
                 continue
-            for quantity in _GATE_QUANTITIES:
+            for quantity in GATE_QUANTITIES:
                 self.number(kind, qubits, old.name, quantity, getattr(a, quantity),
                             getattr(b, quantity))
             self.flag(kind, qubits, old.name, a.operational, b.operational)
         for qubits in new_entries.keys() - old_entries.keys():
             if max(qubits, default=-1) < old_num_qubits:
-                self.presence(_entry_kind(qubits), qubits, new.name, appeared=True)
+                self.presence(entry_kind(qubits), qubits, new.name, appeared=True)
 
     def layers(self, old: Calibration, new: Calibration) -> None:
         if not (old.layer_fidelities and new.layer_fidelities):
@@ -427,14 +431,14 @@ class _Differ:
                                    "appeared" if appeared else "disappeared"))
 
 
-def _gate_entries(inst: InstructionCalibration) -> dict[tuple[int, ...], GateCalibration]:
+def gate_entries(inst: InstructionCalibration) -> dict[tuple[int, ...], GateCalibration]:
     """Per-qargs entries of a gate; other kinds (measure, delay, ...) are not compared."""
     if inst.kind != "gate" or not inst.qargs:
         return {}
     return {g.qubits: g for g in inst.qargs}
 
 
-def _entry_kind(qubits: tuple[int, ...]) -> ItemKind:
+def entry_kind(qubits: tuple[int, ...]) -> ItemKind:
     return "edge" if len(qubits) == 2 else "gate"
 
 

@@ -71,9 +71,11 @@ __all__ = [
     "ranking_rows",
     "ranking_table",
     "ranks",
+    "relative_change",
     "show_sections",
     "snapshot_rows",
     "stored_table",
+    "value_text",
 ]
 
 DIFF_TOP = 20
@@ -568,15 +570,15 @@ def _summary_table(diff: CalibrationDiff) -> Table:
         ("Median 2q error", "error", old.two_qubit_error_median, new.two_qubit_error_median),
     )
     for name, quantity, a, b in rows:
-        table.add_row(name, _value(quantity, a), _value(quantity, b),
+        table.add_row(name, value_text(quantity, a), value_text(quantity, b),
                       _median_change(quantity, a, b))
     if old.eplg is not None or new.eplg is not None:
         table.add_row("EPLG (longest chain)", _eplg(old.eplg, old.eplg_chain_length),
                       _eplg(new.eplg, new.eplg_chain_length),
                       _median_change("eplg", old.eplg, new.eplg))
     if old.static_zz_median is not None or new.static_zz_median is not None:
-        table.add_row("Median |static ZZ|", _value("static_zz", old.static_zz_median),
-                      _value("static_zz", new.static_zz_median),
+        table.add_row("Median |static ZZ|", value_text("static_zz", old.static_zz_median),
+                      value_text("static_zz", new.static_zz_median),
                       _median_change("static_zz", old.static_zz_median, new.static_zz_median))
     counts = diff.counts()
     other = sum(counts[d] for d in _DIRECTION_NAMES)
@@ -602,8 +604,8 @@ def _change_table(title: str, changes: tuple[Change, ...], top: int | None,
     table.add_figure_column("Change", style=style)
     marker = False
     for c in shown:
-        old: str | Text = _value(c.quantity, c.old)
-        new: str | Text = _value(c.quantity, c.new)
+        old: str | Text = value_text(c.quantity, c.old)
+        new: str | Text = value_text(c.quantity, c.new)
         if c.quantity == "error":
             old, new = _flag_marker(str(old), c.old), _flag_marker(str(new), c.new)
             marker = marker or UNCALIBRATED_ERROR in (c.old, c.new)
@@ -628,8 +630,8 @@ def _how(change: Change) -> str:
     if old is None or new is None or isinstance(old, bool) or isinstance(new, bool):
         return ""  # not reachable: worse and better changes are between numbers
     if change.quantity == "static_zz":  # compared by size (see qtargets.diff)
-        return _relative(abs(old), abs(new))
-    return _relative(old, new)
+        return relative_change(abs(old), abs(new))
+    return relative_change(old, new)
 
 
 def _eplg(value: float | None, chain_length: int | None) -> str:
@@ -638,7 +640,7 @@ def _eplg(value: float | None, chain_length: int | None) -> str:
     return f"{fmt.error(value)} ({chain_length}q)"
 
 
-def _relative(old: float, new: float) -> str:
+def relative_change(old: float, new: float) -> str:
     """Percent while readable, a factor from 10x up or down, ``from 0`` without a base.
 
     A factor because a percentage hides the size of a big drop: 1 -> 2.3e-3 is "-100%".
@@ -657,7 +659,7 @@ def _median_change(quantity: str, old: float | None, new: float | None) -> str |
         return ""
     if new == old:
         return "±0%"
-    text = _relative(old, new)
+    text = relative_change(old, new)
     worse = (new < old) if quantity in HIGHER_IS_BETTER else (new > old)
     return Text(text, style="red" if worse else "green")
 
@@ -669,7 +671,7 @@ def _count_change(old: int, new: int, *, higher_is_better: bool) -> str | Text:
     return Text(f"{new - old:+d}", style="red" if worse else "green")
 
 
-def _value(quantity: str, value: Value) -> str:
+def value_text(quantity: str, value: Value) -> str:
     """A value in human units: µs for T1/T2, ns for durations, 1.23e-3 for errors."""
     if value is None:
         return fmt.MISSING
