@@ -1,4 +1,11 @@
-"""Circuits from OpenQASM 2 and 3 files, with errors that name the file and the line."""
+"""Circuits from OpenQASM 2 and 3 files and QPY files, with errors that name the file (and the
+line, for OpenQASM).
+
+QPY (qiskit's binary format, :mod:`qiskit.qpy`) keeps what OpenQASM loses: a transpiled
+circuit's layout (``circuit.layout``), exact gate classes and parameters. Trust matters as
+with pickles of old: qiskit documents QPY as a data format (no code runs when loading), and a
+damaged file is a :class:`CircuitFileError`, never a crash.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from qiskit import qasm2, qasm3
+from qiskit import qasm2, qasm3, qpy
 from qiskit.circuit import QuantumCircuit
 
 from ._exceptions import CircuitFileError, error_message
@@ -23,10 +30,16 @@ _QASM2_POSITION = re.compile(r"(?:^|:)(\d+),(\d+): ")
 _QASM2_FILE = re.compile(r"([^:\n]*):(\d+),(\d+): ")
 _INCLUDE = re.compile(r'\binclude\s+"([^"]*)"')
 _ANTLR_POSITION = re.compile(r"^L(\d+):C(\d+): ")
+_QPY_MAGIC = b"QISKIT"
+"""The first bytes of every QPY file (the format's header)."""
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_MAX_REASON = 300
 
 
 def load_circuit(path: str | os.PathLike[str]) -> QuantumCircuit:
-    """The circuit in an OpenQASM 2 or 3 file, told apart by its ``OPENQASM`` line.
+    """The circuit in an OpenQASM 2 or 3 file, told apart by its ``OPENQASM`` line, or in a
+    QPY file (suffix ``.qpy``, or a file starting with QPY's ``QISKIT`` header) holding one
+    circuit.
 
     OpenQASM 2 is read as qiskit's legacy importer did (``qelib1.inc`` gates such as ``u3`` and
     ``cu1`` as qiskit's own, includes looked up next to the file); OpenQASM 3 needs
@@ -35,22 +48,60 @@ def load_circuit(path: str | os.PathLike[str]) -> QuantumCircuit:
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
     except FileNotFoundError:
         raise CircuitFileError(path, "no such circuit file") from None
-    except (OSError, UnicodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise CircuitFileError(path, f"cannot read it: {reason}") from exc
+    except OSError as exc:
+        raise CircuitFileError(path, f"cannot read it: {exc.strerror or exc}") from exc
+    if file.suffix.lower() == ".qpy" or data.startswith(_QPY_MAGIC):
+        return _load_qpy(data, path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeError as exc:
+        raise CircuitFileError(path, f"cannot read it: {exc}") from exc
     found = _VERSION.match(_COMMENTS.sub("", text))
     if found is None:
         raise CircuitFileError(path, "not an OpenQASM file: it must start with 'OPENQASM 2.0;' "
-                                     "or 'OPENQASM 3.0;'")
+                                     "or 'OPENQASM 3.0;' (or be a QPY file)")
     version = found.group(1)
     if version == "2":
         return _load_qasm2(file, text, path)
     if version == "3":
         return _load_qasm3(text, path)
     raise CircuitFileError(path, f"OpenQASM {version} is not supported (only 2 and 3)")
+
+
+def _load_qpy(data: bytes, shown: str | os.PathLike[str]) -> QuantumCircuit:
+    if not data.startswith(_QPY_MAGIC):
+        raise CircuitFileError(shown, "not a QPY file: it does not start with QPY's 'QISKIT' "
+                                      "header")
+    try:
+        programs = qpy.load(io.BytesIO(data))
+    except Exception as exc:
+        # QpyError, QiskitError (a newer QPY version), and struct/EOF/value errors of a file
+        # cut short: each of them says the file is damaged
+        raise CircuitFileError(shown, f"damaged QPY file: {_qpy_reason(exc)}") from exc
+    if len(programs) != 1:
+        raise CircuitFileError(shown, f"holds {len(programs)} circuits; give a QPY file of "
+                                      f"one circuit")
+    (circuit,) = programs
+    if not isinstance(circuit, QuantumCircuit):
+        raise CircuitFileError(shown, f"holds a {type(circuit).__name__}, not a circuit")
+    return circuit
+
+
+def _qpy_reason(exc: BaseException) -> str:
+    """qiskit's QPY reader's message in one plain line: its Rust parser's multi-line backtrace
+    (box rules, ANSI colours, source locations) reduced to what failed where."""
+    lines = []
+    for raw in _ANSI.sub("", error_message(exc) or type(exc).__name__).splitlines():
+        line = re.sub(r"^\s*\d+:\s*", "", raw).strip()
+        line = line.removeprefix("Error: ")
+        if not line or line.startswith("at ") or "━" in line:
+            continue
+        lines.append(line.rstrip(":"))
+    reason = "; ".join(lines) or type(exc).__name__
+    return reason if len(reason) <= _MAX_REASON else reason[:_MAX_REASON - 3] + "..."
 
 
 def _load_qasm2(file: Path, text: str, shown: str | os.PathLike[str]) -> QuantumCircuit:
