@@ -27,7 +27,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -45,6 +45,7 @@ __all__ = [
     "CachedResponse",
     "CalibrationStore",
     "Snapshot",
+    "SnapshotData",
     "default_store_path",
 ]
 
@@ -116,6 +117,19 @@ class Snapshot:
     """When this content was first fetched, UTC."""
     content_hash: str
     """Hex sha256 identifying the calibration's content (see :func:`content_hash`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotData:
+    """What a snapshot is made of: one item of :meth:`CalibrationStore.save_many` (the
+    arguments of :meth:`CalibrationStore.save`), e.g. a calibration read from an archive."""
+
+    calibration: Calibration
+    raw: Mapping[str, bytes] = dataclasses.field(default_factory=dict)
+    """Part name -> body exactly as received (never headers)."""
+    calibration_id: str | None = None
+    fetched_at: datetime | None = None
+    """When it was first fetched; ``None``: ``provenance.retrieved_at``, else now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,16 +345,17 @@ class CalibrationStore:
             yield self._db
 
     @contextmanager
-    def _writing(self, action: str) -> Iterator[sqlite3.Connection | None]:
+    def _writing(self, action: str, *, quiet: bool = False
+                 ) -> Iterator[sqlite3.Connection | None]:
         """The database to write to, created if it does not exist yet; ``None`` (after one
-        warning) when this process may only read it."""
+        warning, unless ``quiet``: the caller says) when this process may only read it."""
         with self._lock, self._errors(action):
             if self._closed:
                 raise StoreError(f"calibration store {str(self.path)!r} is closed")
             if self._db is None:
                 self._connect()
             if self._read_only:
-                if not self._warned_read_only:
+                if not self._warned_read_only and not quiet:
                     self._warned_read_only = True
                     warn(f"calibration store {str(self.path)!r} is read-only here: what is "
                          f"fetched is used but not saved")
@@ -375,45 +390,31 @@ class CalibrationStore:
         written and the existing snapshot is returned, with its original raw parts,
         ``calibration_id`` and ``fetched_at``.
         """
-        parts = _check_raw(raw)
-        if fetched_at is None:
-            fetched_at = calibration.provenance.retrieved_at or datetime.now(timezone.utc)
-        digest = content_hash(calibration)
-        row = (
-            calibration.vendor,
-            calibration.backend_name,
-            _to_text(calibration.taken_at) if calibration.taken_at is not None else None,
-            calibration_id,
-            _to_text(fetched_at),
-            digest,
-            calibration.to_json(),
-        )
+        row, parts = _row(SnapshotData(calibration, raw or {}, calibration_id, fetched_at))
         with self._writing("write to") as db:
             if db is None:  # read-only here: the snapshot it is, or would have been
                 found = self._db.execute(  # type: ignore[union-attr]  # opened, read-only
-                    f"SELECT {_COLUMNS} FROM snapshots WHERE content_hash = ?", (digest,)
+                    f"SELECT {_COLUMNS} FROM snapshots WHERE content_hash = ?", (row[5],)
                 ).fetchone()
                 return _snapshot(found) if found is not None else _snapshot((0, *row[:-1]))
             with _write(db):
-                existing = db.execute(
-                    f"SELECT {_COLUMNS} FROM snapshots WHERE content_hash = ?", (digest,)
-                ).fetchone()
-                if existing is not None:
-                    return _snapshot(existing)
-                cursor = db.execute(
-                    "INSERT INTO snapshots (vendor, backend, taken_at, calibration_id, "
-                    "fetched_at, content_hash, calibration) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    row,
-                )
-                snapshot_id = cursor.lastrowid
-                db.executemany(
-                    "INSERT INTO raw_parts (snapshot_id, name, body) VALUES (?, ?, ?)",
-                    [(snapshot_id, name, body) for name, body in parts.items()],
-                )
-                inserted = db.execute(
-                    f"SELECT {_COLUMNS} FROM snapshots WHERE id = ?", (snapshot_id,)
-                ).fetchone()
-        return _snapshot(inserted)
+                return _insert(db, row, parts)[0]
+
+    def save_many(self, items: Iterable[SnapshotData]) -> list[tuple[Snapshot, bool]]:
+        """Store many calibrations in one transaction: all of them, or (on any error) none.
+
+        Returns, per item and in order, its snapshot and whether it was stored now
+        (``False``: the same content was already there, before or earlier in ``items``,
+        and nothing was written for it, as with :meth:`save`). Unlike :meth:`save`, a store
+        this process may only read is a :class:`StoreError`: nothing is saved.
+        """
+        rows = [_row(item) for item in items]  # every item checked before the first write
+        with self._writing("write to", quiet=True) as db:
+            if db is None:
+                raise StoreError(f"calibration store {str(self.path)!r} is read-only here: "
+                                 "nothing was saved")
+            with _write(db):
+                return [_insert(db, row, parts) for row, parts in rows]
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -464,6 +465,21 @@ class CalibrationStore:
             where += " AND taken_at <= ?"
             params = (*params, _to_text(until))
         return self._query(f"{where} ORDER BY taken_at IS NOT NULL, taken_at, id", params)
+
+    def snapshots(self, since: datetime | None = None, until: datetime | None = None
+                  ) -> list[Snapshot]:
+        """Every snapshot of every backend: by vendor and backend, then as :meth:`history`
+        orders them (``since``/``until`` likewise: inclusive, undated ones left out)."""
+        where = "WHERE 1"
+        params: tuple[object, ...] = ()
+        if since is not None:
+            where += " AND taken_at >= ?"
+            params = (*params, _to_text(since))
+        if until is not None:
+            where += " AND taken_at <= ?"
+            params = (*params, _to_text(until))
+        return self._query(
+            f"{where} ORDER BY vendor, backend, taken_at IS NOT NULL, taken_at, id", params)
 
     def backends(self) -> list[tuple[str, str]]:
         """Every ``(vendor, backend)`` with at least one snapshot, sorted."""
@@ -628,6 +644,53 @@ def _backend_filter(backend: str, vendor: str | None) -> tuple[str, tuple[object
     if vendor is None:
         return "WHERE backend = ?", (backend,)
     return "WHERE backend = ? AND vendor = ?", (backend, vendor)
+
+
+_Row = tuple[str, str, str | None, str | None, str, str, str]
+
+
+def _row(item: SnapshotData) -> tuple[_Row, dict[str, bytes]]:
+    """The snapshots row of an item (its last column the calibration JSON) and its raw
+    parts, checked."""
+    calibration = item.calibration
+    parts = _check_raw(item.raw)
+    fetched_at = (item.fetched_at or calibration.provenance.retrieved_at
+                  or datetime.now(timezone.utc))
+    row = (
+        calibration.vendor,
+        calibration.backend_name,
+        _to_text(calibration.taken_at) if calibration.taken_at is not None else None,
+        item.calibration_id,
+        _to_text(fetched_at),
+        content_hash(calibration),
+        calibration.to_json(),
+    )
+    return row, parts
+
+
+def _insert(db: sqlite3.Connection, row: _Row, parts: Mapping[str, bytes]
+            ) -> tuple[Snapshot, bool]:
+    """Insert a snapshot and its raw parts (inside the caller's transaction) unless its
+    content is stored: the snapshot, and whether it was inserted."""
+    existing = db.execute(
+        f"SELECT {_COLUMNS} FROM snapshots WHERE content_hash = ?", (row[5],)
+    ).fetchone()
+    if existing is not None:
+        return _snapshot(existing), False
+    cursor = db.execute(
+        "INSERT INTO snapshots (vendor, backend, taken_at, calibration_id, "
+        "fetched_at, content_hash, calibration) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        row,
+    )
+    snapshot_id = cursor.lastrowid
+    db.executemany(
+        "INSERT INTO raw_parts (snapshot_id, name, body) VALUES (?, ?, ?)",
+        [(snapshot_id, name, body) for name, body in parts.items()],
+    )
+    inserted = db.execute(
+        f"SELECT {_COLUMNS} FROM snapshots WHERE id = ?", (snapshot_id,)
+    ).fetchone()
+    return _snapshot(inserted), True
 
 
 def _check_raw(raw: Mapping[str, bytes] | None) -> dict[str, bytes]:
