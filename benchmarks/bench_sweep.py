@@ -7,14 +7,21 @@ without it. Also printed: how often each calibration was built into a Target per
 shipped once per worker, not per run) and the calibration bytes that crossed to workers,
 against sending them with every run.
 
-Run:  python benchmarks/bench_sweep.py [--workers 2] [--executor dask]
+With ``--executor dask`` the same sweep runs on a Dask LocalCluster of 1, then 2 worker
+processes (one thread each, on 127.0.0.1), the Client passed as the executor; ``--out`` writes
+each run to a CSV file as it finishes (flushed and fsynced: what ``resume`` relies on), so its
+cost shows; ``--seeds N`` makes the sweep 40 x N runs.
+
+Run:  python benchmarks/bench_sweep.py [--workers 2] [--executor pool|dask] [--out] [--seeds 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import qiskit  # noqa: F401  (import qiskit in the main thread first)
 from qiskit import QuantumCircuit
@@ -27,7 +34,7 @@ from qtargets.sweeps import SweepRecords, sweep
 
 DEVICES = ("ibm_fez", "ibm_sherbrooke")
 METHODS = ("default", "qtargets")
-SEEDS = (1, 2, 3, 4, 5)
+SEEDS = [1, 2, 3, 4, 5]
 
 
 def circuits() -> list[QuantumCircuit]:
@@ -55,15 +62,16 @@ def circuits() -> list[QuantumCircuit]:
     return out
 
 
-def timed(workers: int, executor: object | None, *, runs: int | None = None
-          ) -> tuple[float, SweepRecords]:
+def timed(workers: int, executor: object | None, *, runs: int | None = None,
+          out: Path | None = None) -> tuple[float, SweepRecords]:
     calibrations = [qtargets.load_calibration(d) for d in DEVICES]
     chosen = circuits()[:1] if runs == 1 else circuits()
     start = time.perf_counter()
     records = sweep(chosen, calibrations[:1] if runs == 1 else calibrations,
                     methods=METHODS[:1] if runs == 1 else METHODS,
                     seeds=SEEDS[:1] if runs == 1 else SEEDS, optimization_level=3,
-                    max_workers=workers, executor=executor)  # type: ignore[arg-type]
+                    max_workers=workers, executor=executor,  # type: ignore[arg-type]
+                    out=out)
     return time.perf_counter() - start, records
 
 
@@ -71,7 +79,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--executor", choices=("pool", "dask"), default="pool")
+    parser.add_argument("--out", action="store_true",
+                        help="write each run to a CSV file as it finishes (durably)")
+    parser.add_argument("--seeds", type=int, default=len(SEEDS))
     args = parser.parse_args()
+    SEEDS[:] = range(1, args.seeds + 1)
+    folder = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     runs = len(circuits()) * len(DEVICES) * len(METHODS) * len(SEEDS)
     payload = sum(len(qtargets.load_calibration(d).to_json()) for d in DEVICES)
 
@@ -82,16 +95,20 @@ def main() -> int:
             from distributed import Client, LocalCluster  # noqa: PLC0415 (optional)
 
             with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              dashboard_address=None) as cluster, Client(cluster) as client:
-                results[workers] = timed(workers, client.get_executor())
+                              host="127.0.0.1", dashboard_address=None,
+                              silence_logs=40) as cluster, Client(cluster) as client:
+                client.run(lambda: __import__("qiskit"))  # started, not timed (as the pool's)
+                results[workers] = timed(workers, client,
+                                         out=results_file(folder, workers, args.out))
         else:
             startup[workers] = timed(workers, None, runs=1)[0]
-            results[workers] = timed(workers, None)
+            results[workers] = timed(workers, None, out=results_file(folder, workers, args.out))
         seconds, records = results[workers]
         builds = records.transfers
-        print(f"{workers} worker(s): {runs} runs in {seconds:6.1f} s "
-              f"({len(records.failed)} failed); Targets built per (worker, calibration): "
-              f"max {max(builds.values())}, {sum(builds.values())} builds in all")
+        print(f"{workers} worker(s): {runs} runs in {seconds:6.1f} s = "
+              f"{runs / seconds:5.1f} runs/s ({len(records.failed)} failed); Targets built "
+              f"per (worker, calibration): max {max(builds.values())}, "
+              f"{sum(builds.values())} builds in all")
         print(f"  calibration bytes to workers: {workers * payload / 1e6:.1f} MB once per "
               f"worker, vs {runs * payload / len(DEVICES) / 1e6:.1f} MB with every run")
     one, many = results[1][0], results[args.workers][0]
@@ -104,6 +121,10 @@ def main() -> int:
               f"{startup[args.workers]:.1f} s with {args.workers}; without it: "
               f"{(one - startup[1]) / (many - startup[args.workers]):.2f}x")
     return 0 if same else 1
+
+
+def results_file(folder: Path, workers: int, wanted: bool) -> Path | None:
+    return folder / f"{workers}-workers.csv" if wanted else None
 
 
 if __name__ == "__main__":

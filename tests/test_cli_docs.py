@@ -33,8 +33,15 @@ NOT_RUN = {
 
 GHZ12 = ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[12];\ncreg c[12];\nh q[0];\n'
          + "".join(f"cx q[{i}],q[{i + 1}];\n" for i in range(11)) + "measure q -> c;\n")
+# a Bell pair compiled for ibm_sherbrooke's real calibration of 2024-05-27 on qubits 85 and 84
+# (transpile(..., initial_layout=[85, 84]), qasm2.dumps), whose coupler died by 2025-02-26
+BELL_SHERBROOKE = ('OPENQASM 2.0;\ninclude "qelib1.inc";\n'
+                   "gate ecr q0,q1 { s q0; sx q1; cx q0,q1; x q0; }\nqreg q[127];\ncreg c[2];\n"
+                   "rz(-pi) q[84];\nsx q[84];\nrz(-pi) q[84];\nrz(pi/2) q[85];\nsx q[85];\n"
+                   "ecr q[85],q[84];\nx q[85];\nmeasure q[85] -> c[0];\nmeasure q[84] -> c[1];\n")
 FILES = {
     "ghz12.qasm": GHZ12,
+    "bell-sherbrooke.qasm": BELL_SHERBROOKE,
     "broken.qasm": ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\n'
                     "cx q[0] q[1];\n"),
     "broken.json": '{"vendor": "ibm", ',  # cut off

@@ -11,19 +11,23 @@ from __future__ import annotations
 from . import braket, ibm, ionq, iqm
 from ._exceptions import (
     ApiError,
+    ArchiveError,
     AuthenticationError,
     BackendInputError,
     BackendRunError,
     CalibrationError,
     CircuitFileError,
     ConfigurationError,
+    DriftError,
     MissingDependencyError,
     NetworkError,
+    NotCompiledError,
     NotFoundError,
     QTargetsError,
     QTargetsWarning,
     RankError,
     RateLimitError,
+    RecompileError,
     ScoreError,
     StoreError,
     SweepError,
@@ -53,6 +57,7 @@ from .model import (
 )
 from .noise import noise_model
 from .ranking import Ranking, rank
+from .robust import robust_target
 from .scoring import Hotspot, Score, score
 from .store import CalibrationStore, Snapshot
 from .sweeps import SweepRecord, SweepRecords, sweep
@@ -60,6 +65,7 @@ from .tket import to_pytket
 
 __all__ = [
     "ApiError",
+    "ArchiveError",
     "AuthenticationError",
     "BackendInputError",
     "BackendRunError",
@@ -69,12 +75,14 @@ __all__ = [
     "CircuitFileError",
     "ConfigurationError",
     "CouplerCalibration",
+    "DriftError",
     "GateCalibration",
     "Hotspot",
     "InstructionCalibration",
     "LayerFidelity",
     "MissingDependencyError",
     "NetworkError",
+    "NotCompiledError",
     "NotFoundError",
     "Provenance",
     "QTargetsBackend",
@@ -84,6 +92,7 @@ __all__ = [
     "RankError",
     "Ranking",
     "RateLimitError",
+    "RecompileError",
     "Score",
     "ScoreError",
     "Snapshot",
@@ -114,6 +123,7 @@ __all__ = [
     "plot_error_map",
     "rank",
     "resolve",
+    "robust_target",
     "score",
     "sweep",
     "target",

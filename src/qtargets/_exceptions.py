@@ -12,7 +12,11 @@ catches its family. Hierarchy::
     ├── ScoreError (also ValueError)  a circuit that cannot be scored on that device
     ├── RankError (also ValueError)  a ranking that cannot start (bad argument)
     ├── SweepError (also ValueError)  a sweep that cannot start (unknown method, no circuits)
+    ├── DriftError (also ValueError)  calibrations across days that cannot be compared or windowed
+    ├── RecompileError (also ValueError)  a recompile check that cannot start (bad argument)
+    │   └── NotCompiledError  the circuit is not compiled (laid out) for that calibration
     ├── StoreError  the calibration store cannot be opened, read or written (names the file)
+    ├── ArchiveError (also ValueError)  an archive that is damaged, foreign or newer (the member)
     ├── MissingDependencyError (also ImportError)  an optional package is missing: which extra
     ├── UnsupportedFormatError (also ValueError)  an image format matplotlib cannot write
     ├── ConfigurationError (also ValueError)  a setting that cannot work: names the variable
@@ -34,19 +38,23 @@ from typing import Any
 
 __all__ = [
     "ApiError",
+    "ArchiveError",
     "AuthenticationError",
     "BackendInputError",
     "BackendRunError",
     "CalibrationError",
     "CircuitFileError",
     "ConfigurationError",
+    "DriftError",
     "MissingDependencyError",
     "NetworkError",
+    "NotCompiledError",
     "NotFoundError",
     "QTargetsError",
     "QTargetsWarning",
     "RankError",
     "RateLimitError",
+    "RecompileError",
     "ScoreError",
     "StoreError",
     "SweepError",
@@ -146,9 +154,44 @@ class SweepError(QTargetsError, ValueError):
     """A sweep was asked for something it cannot run (an unknown method, no circuits...)."""
 
 
+class RecompileError(QTargetsError, ValueError):
+    """A recompile check (:func:`qtargets.recompile.check`) cannot start: a bad argument
+    (threshold, method, level), or a circuit that is not compiled for the calibration named."""
+
+
+class NotCompiledError(RecompileError):
+    """The circuit is not compiled for the calibration it is said to be compiled for: not laid
+    out on its physical qubits (a virtual circuit), or using operations or qubit pairs that
+    calibration lacks."""
+
+
+class DriftError(QTargetsError, ValueError):
+    """Calibrations across days that cannot be compared or windowed (:mod:`qtargets.drift`):
+    fewer than two, of different devices, one without a time, two at the same time, or a
+    window that ends before it starts."""
+
+
 class StoreError(QTargetsError):
     """The calibration store file can't be opened, read or written (corrupt, unreadable,
     locked for too long, or written by a newer qtargets). The message names the file."""
+
+
+class ArchiveError(QTargetsError, ValueError):
+    """A calibration archive that cannot be imported (damaged, not a qtargets archive, or
+    written by a newer qtargets) or written. ``path`` is the archive file, ``member`` the
+    member at fault (``""``: the file as a whole); the message names both."""
+
+    def __init__(self, message: str, *, path: str = "", member: str = ""):
+        super().__init__(message)
+        self.path = path
+        self.member = member
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_archive_error, (self.args[0], self.path, self.member))
+
+
+def _rebuild_archive_error(message: str, path: str, member: str) -> ArchiveError:
+    return ArchiveError(message, path=path, member=member)
 
 
 class MissingDependencyError(QTargetsError, ImportError):

@@ -18,7 +18,7 @@ __all__ = ["EXTRAS", "require"]
 EXTRAS: dict[str, tuple[str, str]] = {
     "matplotlib": ("matplotlib", "plot"),
     "pandas": ("pandas", "sweep"),
-    "dask.distributed": ("dask[distributed]", "sweep"),
+    "dask.distributed": ("dask[distributed]", "dask"),
     "qiskit_aer": ("qiskit-aer", "aer"),
     "qiskit_qasm3_import": ("qiskit-qasm3-import", "qasm3"),
     "pytket": ("pytket", "tket"),

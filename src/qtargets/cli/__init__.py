@@ -7,7 +7,9 @@ part of qtargets that imports rich, typer or click.
 
 from __future__ import annotations
 
+from . import check as check  # check (recompile advice)
 from . import commands as commands  # registers the commands on the app
+from . import days as days  # drift, window
 from ._app import app, main
 
 __all__ = ["app", "main"]

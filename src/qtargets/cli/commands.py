@@ -9,6 +9,8 @@ complete.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +20,8 @@ from rich.text import Text
 
 from .. import live, vendors
 from .._exceptions import QTargetsError
+from .._optional import require
+from ..archive import export_archive, is_archive, read_archive
 from ..bundled import (
     bundled_backends,
     bundled_history,
@@ -32,9 +36,9 @@ from ..live import DEFAULT_TIMEOUT, HISTORY_TIMEOUT
 from ..methods import METHODS
 from ..model import Calibration
 from ..ranking import rank
-from ..store import content_hash
+from ..store import SnapshotData
 from ..summary import DEFAULT_TOP, summarize
-from ..sweeps import sweep
+from ..sweeps import FORMATS, parse_days, sweep
 from ..vendors import ListedDevice, Vendor
 from . import render
 from ._app import (
@@ -278,27 +282,81 @@ def show_command(
 
 @app.command("export")
 def export_command(
-    name: Annotated[str, typer.Argument(metavar="DEVICE", help=f"{DEVICE_FORMS}.")],
+    names: Annotated[list[str] | None, typer.Argument(
+        metavar="DEVICE...", help=f"{DEVICE_FORMS}. With --archive: stored devices' names "
+                                  "(default: every stored device).")] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", callback=output_file,
                      help="File to write (missing directories are created). Default: "
                           "stdout."),
     ] = None,
+    archive: Annotated[Path | None, typer.Option(
+        "--archive", metavar="FILE", callback=output_file,
+        help="Write the stored calibrations of the devices, with the raw vendor bodies they "
+             "came from, to one archive file (owner-only; qtargets import reads it).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", callback=iso_time,
+        help="With --archive: taken at or after (ISO date or date-time, UTC).")] = None,
+    until: Annotated[str | None, typer.Option(
+        "--until", callback=iso_time,
+        help="With --archive: taken at or before (ISO date or date-time, UTC).")] = None,
     offline: Offline = False,
     timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
-    """Write a calibration as JSON, e.g. a stored one (NAME@TIME), to stdout or a file.
+    """Write a calibration as JSON, e.g. a stored one (NAME@TIME), to stdout or a file; or,
+    with --archive, stored calibrations and their raw bodies to one archive file.
 
     The JSON is Calibration.to_json(): every command, and qtargets.load_calibration, reads
-    it back as a device.
+    it back as a device. An archive is read back by qtargets import.
     """
+    if archive is not None:
+        _export_archive(archive, names or [], since, until, out)
+        return
+    with user_errors():
+        if since is not None or until is not None:
+            raise QTargetsError("--since and --until choose the calibrations of an --archive; "
+                                "for one calibration, give NAME@TIME")
+        if len(names or []) != 1:
+            raise QTargetsError("give one DEVICE to export as JSON (several go into one "
+                                "file with --archive FILE)")
+    assert names is not None
+    (name,) = names
     with user_errors(source=name):
         text = device(name, offline, timeout).require_calibration("export").to_json()
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(text + "\n", encoding="utf-8")
     typer.echo(text if out is None else str(out))
+
+
+def _export_archive(path: Path, names: list[str], since: str | None, until: str | None,
+                    out: Path | None) -> None:
+    """``export --archive``: one line per calibration written, then the total."""
+    with user_errors():
+        if out is not None:
+            raise QTargetsError("give --archive FILE or --out FILE, not both")
+        for name in names:
+            if "@" in name or Path(name).suffix == ".json":
+                raise QTargetsError(f"{name!r}: --archive takes the names of stored devices; "
+                                    "choose their times with --since and --until")
+        start, end = live.parse_when(since), live.parse_when(until)
+        with live.store_in_use(None, required=True) as store:
+            assert store is not None  # the default store, opened lazily
+            if not names and not store.snapshots(start, end):
+                within = "" if since is None and until is None else " in that time range"
+                raise QTargetsError(f"nothing to export: the store {str(store.path)!r} holds "
+                                    f"no calibration{within} (qtargets fetch, history or "
+                                    "import store them)")
+            summary = export_archive(path, store=store, backends=names or None,
+                                     since=start, until=end)
+    for entry in summary.entries:
+        taken = entry.taken_at.isoformat() if entry.taken_at else "time unknown"
+        parts = f" (raw: {', '.join(entry.raw_parts)})" if entry.raw_parts else ""
+        typer.echo(render.clean(f"{entry.backend} {taken}{parts}"))
+    count = len(summary.entries)
+    typer.echo(f"{count} calibration{'' if count == 1 else 's'} -> {path}")
 
 
 @app.command("map")
@@ -395,13 +453,26 @@ def sweep_command(
                                             "rank).")] = "1",
     level: Annotated[int, typer.Option("--level", min=0, max=3,
                                        help="Optimization level.")] = 3,
+    days: Annotated[str | None, typer.Option(
+        "--days", metavar="DAYS",
+        help="Calibration days of each device name, from the store and the bundled history: "
+             "N (the newest N), SINCE..UNTIL (every one in the range; either side may be "
+             "empty) or DATE,DATE,... (the one in force on each).")] = None,
     workers: Annotated[int | None, typer.Option(
         "--workers", min=1, max=MAX_WORKERS,
         help=f"Local worker processes, 1 to {MAX_WORKERS} (4 per core); default: one per "
              "core.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Run on this Dask cluster (its scheduler's address, e.g. tcp://host:8786) "
+             "instead of local processes; needs Dask (the qtargets extra 'dask').")] = None,
     out: Annotated[Path, typer.Option(
         "--out", callback=output_file,
-        help="CSV file to write (missing directories are created).")] = Path("results.csv"),
+        help="CSV (.csv) or JSON lines (.jsonl) file, each run written as it finishes "
+             "(missing directories are created).")] = Path("results.csv"),
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Keep the runs --out already holds and run only the others.")
+    ] = False,
     plot: Annotated[Path | None, typer.Option(
         "--plot", callback=image_file,
         help="Also draw esp_idle per circuit and method to this image; the suffix picks the "
@@ -409,8 +480,15 @@ def sweep_command(
     offline: Offline = False,
     timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
-    """Transpile and score every circuit x device x method x seed; write one CSV row each."""
+    """Transpile and score every circuit x device (x day) x method x seed; write one row
+    each, as it finishes."""
     with user_errors():
+        chosen_days = parse_days(days) if days is not None else None
+        if scheduler is not None and workers is not None:
+            raise QTargetsError("--workers counts local processes; with --scheduler the "
+                                "Dask cluster's workers run the sweep: give one or the other")
+        if out.suffix.lower() not in FORMATS:
+            raise QTargetsError(f"--out {out}: the suffix must be .csv or .jsonl")
         files = sorted(circuits_dir.glob("*.qasm"))
         if not circuits_dir.is_dir() or not files:
             raise QTargetsError(f"{circuits_dir}: no *.qasm files there")
@@ -419,38 +497,69 @@ def sweep_command(
                 path.parent.mkdir(parents=True, exist_ok=True)
         circuits = {f.stem: load_circuit(f) for f in files}
         seed_values = [int(s) for s in comma_list([seeds])]
-        found = resolve_all(device_list(backends), live=False if offline else None,
-                            timeout=timeout)
-        with render.progress_bar() as bar:
+        names = device_list(backends)
+        devices: list[Any] = names  # days= looks the names' days up itself
+        if chosen_days is None:
+            devices = [d.calibration or d.target() for d in resolve_all(
+                names, live=False if offline else None, timeout=timeout)]
+        with ExitStack() as stack:
+            client = None if scheduler is None else stack.enter_context(
+                _dask_client(scheduler, timeout))
+            bar = stack.enter_context(render.progress_bar())
             task = bar.add_task("transpiling and scoring", total=None)
-            records = sweep(circuits, [d.calibration or d.target() for d in found],
-                            methods=comma_list([methods]), seeds=seed_values,
-                            optimization_level=level, max_workers=workers,
-                            progress=lambda done, total: bar.update(
+            records = sweep(circuits, devices, methods=comma_list([methods]),
+                            seeds=seed_values, executor=client, days=chosen_days,
+                            optimization_level=level, max_workers=workers, out=out,
+                            resume=resume, progress=lambda done, total: bar.update(
                                 task, completed=done, total=total))
-        records.to_csv(out)
         if plot is not None:
             records.plot(plot)
-    failed = len(records.failed)
-    typer.echo(f"{len(records)} runs ({failed} failed) -> {out}"
+    notes = [f"{len(records.failed) - len(records.lost)} failed"]
+    if records.lost:
+        notes.append(f"{len(records.lost)} lost: --resume runs them")
+    if records.resumed:
+        notes.append(f"{records.resumed} already in {out.name}")
+    typer.echo(f"{len(records)} runs ({'; '.join(notes)}) -> {out}"
                + (f", {plot}" if plot is not None else ""))
 
 
-def _calibrations_in(path: Path, device: str | None) -> tuple[bytes, list[Calibration]]:
-    """The file's bytes and every calibration it holds (a list, so that a file holding many,
-    an archive, fits the same command)."""
+@contextmanager
+def _dask_client(address: str, timeout: float) -> Iterator[Any]:
+    """A client of the Dask scheduler at ``address``, closed afterwards."""
+    distributed = require("dask.distributed", "sweep --scheduler")
+    try:
+        client = distributed.Client(address, timeout=timeout, set_as_default=False)
+    except Exception as exc:  # OSError, TimeoutError, ValueError (a bad address)...
+        raise QTargetsError(f"--scheduler {address}: cannot reach the Dask scheduler "
+                            f"({type(exc).__name__}: {exc})") from None
+    with client:
+        yield client
+
+
+def _calibrations_in(path: Path, device: str | None) -> list[SnapshotData]:
+    """Every calibration a file holds, with what to store with it: a calibration archive
+    (told by its content: ``qtargets export --archive``) gives each with its raw bodies, any
+    other calibration file one calibration, kept with the file's bytes."""
     if not path.is_file():
         raise QTargetsError(f"{str(path)!r}: no such file")
+    with path.open("rb") as file:
+        head = file.read(4)
+    if is_archive(head):
+        if device is not None:
+            raise QTargetsError(f"{str(path)!r} is a calibration archive, which names its "
+                                "devices: --device is for a vendor file that does not")
+        return list(read_archive(path).calibrations)
     data, calibration = read_calibration_file(path, device)
-    return data, [calibration]
+    return [SnapshotData(calibration, {f"file {path.name}": data})]
 
 
 @app.command("import")
 def import_command(
     files: Annotated[list[Path], typer.Argument(
         metavar="FILE...", help="Calibration files: a qtargets calibration JSON (qtargets "
-                                "export) or a vendor's file, e.g. an IBM Quantum Platform "
-                                "calibration CSV.")],
+                                "export) or archive (qtargets export --archive), or a "
+                                "vendor's file, e.g. an IBM Quantum Platform calibration "
+                                "CSV.")],
     device_name: Annotated[str | None, typer.Option(
         "--device", metavar="NAME",
         help="The device of a vendor file whose name does not say, e.g. ibm_fez for an IBM "
@@ -460,27 +569,26 @@ def import_command(
     """Save calibration files into the local store (once each), for history, diff and
     NAME@TIME.
 
-    The file's bytes are kept with the calibration. Every file is read before any is
-    saved: one bad file saves nothing.
+    The file's bytes are kept with the calibration (an archive's calibrations: the raw
+    bodies it holds). Every file is read and checked before any is saved, and all are saved
+    in one transaction: one bad file saves nothing.
     """
-    found: list[tuple[Path, bytes, Calibration]] = []
-    rows: list[dict[str, Any]] = []
+    found: list[tuple[Path, SnapshotData]] = []
     for path in files:
         with user_errors(source=str(path)):
-            data, calibrations = _calibrations_in(path, device_name)
-            found += [(path, data, cal) for cal in calibrations]
+            found += [(path, item) for item in _calibrations_in(path, device_name)]
     with user_errors(), live.store_in_use(None, required=True) as store:
         assert store is not None  # the default store, opened lazily
-        for path, data, cal in found:
-            known = store.by_hash(content_hash(cal)) is not None
-            snapshot = store.save(cal, raw={f"file {path.name}": data})
-            if store.read_only:
-                raise QTargetsError(f"calibration store {str(store.path)!r} is read-only "
-                                    "here: nothing was imported")
-            rows.append({"file": str(path), "vendor": cal.vendor,
-                         "device": cal.backend_name,
-                         "taken_at": cal.taken_at.isoformat() if cal.taken_at else None,
-                         "stored": not known, "snapshot": snapshot.id})
+        if store.read_only:
+            raise QTargetsError(f"calibration store {str(store.path)!r} is read-only "
+                                "here: nothing was imported")
+        saved = store.save_many(item for _, item in found)
+    rows: list[dict[str, Any]] = [
+        {"file": str(path), "vendor": item.calibration.vendor,
+         "device": item.calibration.backend_name,
+         "taken_at": item.calibration.taken_at.isoformat() if item.calibration.taken_at
+         else None, "stored": stored, "snapshot": snapshot.id}
+        for (path, item), (snapshot, stored) in zip(found, saved, strict=True)]
     if as_json:
         typer.echo(render.json_text(rows))
         return
