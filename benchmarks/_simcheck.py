@@ -167,8 +167,10 @@ def _exact(reduced: Reduced, noise: dict[str, bool]) -> float:
                                  "circuit")
         else:
             body.append(inst)
-    if sorted(measured) != list(range(circuit.num_qubits)):
-        raise ValueError("a mirror circuit measures every active qubit once")
+    if len(set(measured)) != len(measured) or len(measured) != circuit.num_clbits:
+        raise ValueError("a mirror circuit measures each qubit once, into every bit")
+    # An active qubit left unmeasured (a routing SWAP moved its logical qubit away, as
+    # pytket's routing can leave it) is traced out: success is P(every bit read is 0).
     body.save_probabilities()  # added to QuantumCircuit by qiskit_aer
     sim = _simulator(reduced, "density_matrix", **noise)
     probabilities = np.asarray(sim.run(body, shots=1).result().data()["probabilities"])
@@ -176,7 +178,10 @@ def _exact(reduced: Reduced, noise: dict[str, bool]) -> float:
     n = circuit.num_qubits
     tensor = probabilities.reshape((2,) * n)
     for q in reversed(range(n)):  # axis 0 is always the most significant qubit left
-        read = reads_zero(reduced.target, q) if noise.get("readout", True) else (1, 0)
+        if q not in done:
+            read = (1.0, 1.0)
+        else:
+            read = reads_zero(reduced.target, q) if noise.get("readout", True) else (1, 0)
         tensor = np.tensordot(tensor, np.array(read, dtype=float), axes=(0, 0))
     return float(tensor)
 

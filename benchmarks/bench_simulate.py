@@ -9,6 +9,9 @@ built before compiling, so every method compiles the same circuit) is compiled o
     qtargets:     the same with layout_method="qtargets"
     qtargets-dd:  the same with layout_method="qtargets-dd" (where installed: the plugin's
                   dynamical-decoupling mode, idling charged nothing)
+    mapomatic:    the peers, where installed (``_peers``): mapomatic's recipe (level 3, then
+                  the best-scoring embedding of the deflated result, level 3 again)
+    pytket:       TKET's noise-aware placement and routing, then qiskit level 3 on them
 
 scored with ``qtargets.score`` (``esp``, ``esp_idle``), and simulated with qiskit-aer under
 ``qtargets.noise``'s model of the same calibration, on the compiled circuit's active qubits
@@ -46,6 +49,7 @@ from qiskit.circuit.library import quantum_volume
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _peers
 import _simcheck
 from _circuits import mqt, supermarq
 
@@ -55,14 +59,17 @@ DEVICES = ("ibm_fez", "ibm_sherbrooke", "ibm_torino", "ibm_boston")
 
 
 def _methods() -> tuple[str, ...]:
-    """qiskit's default, the plugin, and its dynamical-decoupling mode where installed."""
+    """qiskit's default, the plugin, its dynamical-decoupling mode and the peers (mapomatic,
+    pytket) where installed."""
     from importlib.metadata import entry_points  # noqa: PLC0415
 
     layouts = {e.name for e in entry_points(group="qiskit.transpiler.layout")}
-    return ("qiskit", "qtargets", *(m for m in ("qtargets-dd",) if m in layouts))
+    return ("qiskit", "qtargets", *(m for m in ("qtargets-dd",) if m in layouts),
+            *(m for m in _peers.COMPILERS if _peers.available(m)))
 
 
 METHODS = _methods()
+ALL_METHODS = ("qiskit", "qtargets", "qtargets-dd", *_peers.COMPILERS)
 
 
 def _qv(size: int) -> Callable[[], QuantumCircuit]:
@@ -132,7 +139,9 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
 def simulate(mirror: QuantumCircuit, target: qtargets.Target, device: str, method: str,
              seed: int, args: argparse.Namespace) -> Row:
     start = time.perf_counter()
-    compiled = _simcheck.compile_circuit(mirror, target, method, seed)
+    peer = _peers.COMPILERS.get(method)
+    compiled = (peer(mirror, target, seed, device) if peer is not None
+                else _simcheck.compile_circuit(mirror, target, method, seed))
     seconds = time.perf_counter() - start
     score = qtargets.score(compiled, target)
     idle = _simcheck.reduce(_simcheck.schedule(compiled, target), target)
@@ -161,7 +170,16 @@ def report(rows: list[Row], devices: Sequence[str]) -> None:
               f"{spearman([r.esp for r in group], [r.sim_no_idle for r in group]):19.3f} "
               f"{spearman([r.esp_idle for r in group], [r.sim_no_idle for r in group]):24.3f}")
 
-    for other in METHODS[1:]:
+    ratios = sorted(math.log(r.sim_no_idle / r.sim_idle) / math.log(r.esp / r.esp_idle)
+                    for r in rows if min(r.sim_idle, r.sim_no_idle) > 0
+                    and r.esp_idle < r.esp * (1 - 1e-3))
+    if ratios:
+        print("\nidle model: simulated idle loss -ln(sim idle / sim no idle) over predicted "
+              f"-ln(esp_idle / esp), over {len(ratios)} compiled circuits: median "
+              f"{statistics.median(ratios):.2f}, quartiles "
+              f"{ratios[len(ratios) // 4]:.2f}-{ratios[(3 * len(ratios)) // 4]:.2f}")
+
+    for other in [m for m in METHODS[1:] if any(r.method == m for r in rows)]:
         print(f"\n{other} / qiskit O3 (geometric mean, worst circuit; winner agrees: "
               "esp_idle and sim idle pick the same method)")
         print(f"{'device':15} {'pairs':>5} {'sim idle':>17} {'sim no idle':>17} "
@@ -179,6 +197,18 @@ def report(rows: list[Row], devices: Sequence[str]) -> None:
                   f"{geomean([p.esp_idle / q.esp_idle for q, p in pairs]):9.3f} "
                   f"{geomean([p.esp / q.esp for q, p in pairs]):7.3f} "
                   f"{agree:6d}/{len(pairs):<6d}")
+
+    print("\ncompile time, seconds (mean over circuits and seeds; max)")
+    ran = [m for m in METHODS if any(r.method == m for r in rows)]
+    print(f"{'device':15} " + " ".join(f"{m:>17}" for m in ran))
+    for label in [*devices, "overall"]:
+        cells = []
+        for method in ran:
+            times = [r.seconds for r in rows
+                     if r.method == method and label in ("overall", r.device)]
+            cells.append(f"{statistics.fmean(times):8.2f} {max(times):8.2f}" if times
+                         else f"{'-':>17}")
+        print(f"{label:15} " + " ".join(cells))
 
 
 def _pairs(rows: list[Row], other: str) -> list[tuple[Row, Row]]:
@@ -200,7 +230,8 @@ def main() -> int:
     parser.add_argument("--max-qubits", type=int, default=25, help="widest circuit run")
     parser.add_argument("--min-qubits", type=int, default=0, help="narrowest circuit run")
     parser.add_argument("--methods", default=",".join(METHODS),
-                        help="compile methods (qiskit, qtargets, qtargets-dd)")
+                        help="compile methods (qiskit, qtargets, qtargets-dd, and the peers "
+                        "mapomatic, pytket: each skipped when not installed)")
     parser.add_argument("--circuits", default="",
                         help="comma-separated substrings: run only circuits whose name has one")
     parser.add_argument("--quick", action="store_true",
@@ -221,9 +252,16 @@ def main() -> int:
     wanted = [part for part in args.circuits.split(",") if part]
     mirrors = [m for m in mirrors if not wanted or any(part in m.name for part in wanted)]
     methods = [m for m in args.methods.split(",") if m]
+    for method in methods:
+        if method not in ALL_METHODS:
+            parser.error(f"unknown method {method!r}: one of {', '.join(ALL_METHODS)}")
+        if method not in METHODS:
+            print(f"{method}: skipped ({_peers.PACKAGES.get(method, 'its layout plugin')} "
+                  "not installed)")
+    methods = [m for m in methods if m in METHODS]
     rows: list[Row] = []
     start = time.perf_counter()
-    print(f"{'device':15} {'circuit':44} {'seed':>4} {'method':8} {'act':>3} {'2q':>4} "
+    print(f"{'device':15} {'circuit':44} {'seed':>4} {'method':11} {'act':>3} {'2q':>4} "
           f"{'esp':>7} {'esp_idle':>8} {'sim idle':>8} {'no idle':>8} {'compile':>7}")
     for device in devices:
         target = qtargets.load_target(device)
@@ -233,7 +271,7 @@ def main() -> int:
                     row = simulate(mirror, target, device, method, seed, args)
                     rows.append(row)
                     mark = "" if row.exact else "*"
-                    print(f"{device:15} {mirror.name:44} {seed:4d} {method:8} {row.active:3d} "
+                    print(f"{device:15} {mirror.name:44} {seed:4d} {method:11} {row.active:3d} "
                           f"{row.two_qubit:4d} {row.esp:7.4f} {row.esp_idle:8.4f} "
                           f"{row.sim_idle:8.4f}{mark:1} {row.sim_no_idle:7.4f}{mark:1} "
                           f"{row.seconds:6.2f}s", flush=True)
