@@ -7,7 +7,6 @@ zero; mapomatic must score layouts with its own default formula, fed from the Ta
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -21,27 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import _peers
 import _simcheck
 
+from small_circuits import ghz, qft
+
 pytestmark = pytest.mark.filterwarnings("ignore::qtargets.QTargetsWarning")
-
-
-def ghz(n: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(n, name=f"ghz_{n}")
-    circuit.h(0)
-    for i in range(n - 1):
-        circuit.cx(i, i + 1)
-    circuit.measure_all()
-    return circuit
-
-
-def qft(n: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(n, name=f"qft_{n}")
-    circuit.x(0)  # a non-trivial input, so that the forward half is no identity
-    for j in reversed(range(n)):
-        circuit.h(j)
-        for k in range(j):
-            circuit.cp(math.pi / 2 ** (j - k), k, j)
-    circuit.measure_all()
-    return circuit
 
 
 @pytest.fixture(scope="module")

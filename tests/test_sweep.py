@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from qiskit import QuantumCircuit
 from typer.testing import CliRunner
 
 import qtargets
@@ -22,28 +21,9 @@ from qtargets import SweepError
 from qtargets.backends import backend
 from qtargets.cli import app
 from qtargets.sweeps import COLUMNS, SweepRecord, SweepRecords, sweep
+from small_circuits import ghz, ring
 
 DEVICES = ("ibm_fez", "qpu.aria-1")
-
-
-def ghz(n: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(n, name=f"ghz_{n}")
-    circuit.h(0)
-    for q in range(n - 1):
-        circuit.cx(q, q + 1)
-    circuit.measure_all()
-    return circuit
-
-
-def ring(n: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(n, name=f"ring_{n}")
-    for q in range(n):
-        circuit.h(q)
-    for q in range(n):
-        circuit.cx(q, (q + 1) % n)
-        circuit.rz(0.2 * q, (q + 1) % n)
-    circuit.measure_all()
-    return circuit
 
 
 CIRCUITS = [ghz(4), ring(6)]

@@ -15,25 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qiskit import QuantumCircuit
 from typer.testing import CliRunner
 
 from qtargets.cli import app
 from qtargets.sweeps import SweepRecord, SweepRecords, sweep
+from small_circuits import ghz
 
 distributed = pytest.importorskip("distributed")
 
 DEVICES = ("ibm_fez", "qpu.aria-1")
 METHODS = ("default", "qtargets")
-
-
-def ghz(n: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(n, name=f"ghz_{n}")
-    circuit.h(0)
-    for q in range(n - 1):
-        circuit.cx(q, q + 1)
-    circuit.measure_all()
-    return circuit
 
 
 CIRCUITS = [ghz(3), ghz(4), ghz(5)]

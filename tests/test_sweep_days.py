@@ -10,7 +10,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
-from qiskit import QuantumCircuit
 from typer.testing import CliRunner
 
 import qtargets
@@ -20,6 +19,7 @@ from qtargets.cli import app
 from qtargets.ibm import to_calibration
 from qtargets.store import CalibrationStore
 from qtargets.sweeps import SweepRecords, parse_days, sweep
+from small_circuits import ghz
 
 from reference import snapshots
 
@@ -29,15 +29,6 @@ SHERBROOKE = [datetime(2023, 1, 3, 14, 44, 26, tzinfo=timezone.utc),
               datetime(2025, 2, 26, 19, 43, 10, tzinfo=timezone.utc)]
 FEZ = [datetime(2025, 1, 23, 16, 35, 51, tzinfo=timezone.utc),
        datetime(2025, 2, 26, 20, 16, 25, tzinfo=timezone.utc)]
-
-
-def ghz(n: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(n, name=f"ghz_{n}")
-    circuit.h(0)
-    for q in range(n - 1):
-        circuit.cx(q, q + 1)
-    circuit.measure_all()
-    return circuit
 
 
 @pytest.fixture

@@ -19,29 +19,10 @@ import qtargets
 from qtargets import SweepError
 from qtargets.cli import app
 from qtargets.sweeps import COLUMNS, SweepRecord, SweepRecords, circuit_hash, sweep
+from small_circuits import ghz, ring
 
 DEVICES = ("ibm_fez", "qpu.aria-1")
 METHODS = ("default", "qtargets")
-
-
-def ghz(n: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(n, name=f"ghz_{n}")
-    circuit.h(0)
-    for q in range(n - 1):
-        circuit.cx(q, q + 1)
-    circuit.measure_all()
-    return circuit
-
-
-def ring(n: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(n, name=f"ring_{n}")
-    for q in range(n):
-        circuit.h(q)
-    for q in range(n):
-        circuit.cx(q, (q + 1) % n)
-        circuit.rz(0.2 * q, (q + 1) % n)
-    circuit.measure_all()
-    return circuit
 
 
 CIRCUITS = [ghz(3), ring(4), ghz(5)]

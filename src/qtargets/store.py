@@ -457,27 +457,14 @@ class CalibrationStore:
         bounds, snapshots of unknown ``taken_at`` come first; with either bound they are
         left out, since they can't be shown to fall inside it.
         """
-        where, params = _backend_filter(backend, vendor)
-        if since is not None:
-            where += " AND taken_at >= ?"
-            params = (*params, _to_text(since))
-        if until is not None:
-            where += " AND taken_at <= ?"
-            params = (*params, _to_text(until))
+        where, params = _time_filter(*_backend_filter(backend, vendor), since, until)
         return self._query(f"{where} ORDER BY taken_at IS NOT NULL, taken_at, id", params)
 
     def snapshots(self, since: datetime | None = None, until: datetime | None = None
                   ) -> list[Snapshot]:
         """Every snapshot of every backend: by vendor and backend, then as :meth:`history`
         orders them (``since``/``until`` likewise: inclusive, undated ones left out)."""
-        where = "WHERE 1"
-        params: tuple[object, ...] = ()
-        if since is not None:
-            where += " AND taken_at >= ?"
-            params = (*params, _to_text(since))
-        if until is not None:
-            where += " AND taken_at <= ?"
-            params = (*params, _to_text(until))
+        where, params = _time_filter("WHERE 1", (), since, until)
         return self._query(
             f"{where} ORDER BY vendor, backend, taken_at IS NOT NULL, taken_at, id", params)
 
@@ -691,6 +678,18 @@ def _insert(db: sqlite3.Connection, row: _Row, parts: Mapping[str, bytes]
         f"SELECT {_COLUMNS} FROM snapshots WHERE id = ?", (snapshot_id,)
     ).fetchone()
     return _snapshot(inserted), True
+
+
+def _time_filter(where: str, params: tuple[object, ...], since: datetime | None,
+                 until: datetime | None) -> tuple[str, tuple[object, ...]]:
+    """``where`` narrowed to ``taken_at`` in ``[since, until]`` (either bound optional)."""
+    if since is not None:
+        where += " AND taken_at >= ?"
+        params = (*params, _to_text(since))
+    if until is not None:
+        where += " AND taken_at <= ?"
+        params = (*params, _to_text(until))
+    return where, params
 
 
 def _check_raw(raw: Mapping[str, bytes] | None) -> dict[str, bytes]:
