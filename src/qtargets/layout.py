@@ -536,9 +536,7 @@ def robust_placement(load: CircuitLoad, days: Sequence[DeviceModel],
     _summary(robust)
     paired = load.paired()
     row_of = {r: i for i, r in enumerate(paired)}
-    # [day, row, qubit]; 0 x inf (an unmeasured qubit where readout failed) costs nothing
-    nodes = np.stack([np.nan_to_num(load.node_costs(d, idle_weight), nan=0.0, posinf=np.inf)
-                      for d in days])
+    nodes = np.stack([load.node_costs(d, idle_weight) for d in days])  # [day, row, qubit]
     cols = np.array(paired, dtype=np.int64)[None, :]
     cost = nodes[:, cols, placements].sum(axis=2)  # [day, placement]
     for a, b, k in load.pairs:
