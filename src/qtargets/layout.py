@@ -389,30 +389,11 @@ def best_placement(load: CircuitLoad, device: DeviceModel, placements: NDArray[n
     """The cheapest of ``placements`` (of the paired qubits, see :func:`embeddings`)
     completed with the unpaired ones, and its estimated ``-ln(esp_idle)``.
 
-    Unpaired qubits take the cheapest free places, the costliest-to-misplace first.
+    Unpaired qubits take the cheapest free places, the costliest-to-misplace first. (One day
+    of :func:`robust_placement`.)
     """
-    nodes = load.node_costs(device, idle_weight)
-    paired = load.paired()
-    row_of = {r: i for i, r in enumerate(paired)}
-    cost = nodes[np.array(paired, dtype=np.int64)[None, :], placements].sum(axis=1)
-    for a, b, k in load.pairs:
-        cost += k * device.two_qubit[placements[:, row_of[a]], placements[:, row_of[b]]]
-    best = int(np.argmin(cost))
-    out = np.full(len(load.qubits), -1, dtype=np.int64)
-    out[paired] = placements[best]
-    total = float(cost[best])
-    rest = [r for r in range(len(load.qubits)) if r not in row_of]
-    if rest:
-        taken = np.zeros(device.num_qubits, dtype=bool)
-        taken[placements[best]] = True
-        spread = nodes[rest].max(axis=1) - nodes[rest].min(axis=1)
-        for r in (rest[i] for i in np.argsort(-spread, kind="stable")):
-            row = np.where(taken, np.inf, nodes[r])
-            place = int(np.argmin(row))
-            out[r] = place
-            taken[place] = True
-            total += float(row[place])
-    return out, total
+    placement, cost, _ = robust_placement(load, [device], placements, idle_weight)
+    return placement, cost
 
 
 def _assign(load: CircuitLoad, device: DeviceModel, idle_weight: float = 1.0
