@@ -37,3 +37,25 @@ def all_pairs_circuit(n: int) -> QuantumCircuit:
             circuit.cx(a, b)
             circuit.rz(0.1 * (a + b), b)
     return circuit
+
+
+def pairs_used(circuit: QuantumCircuit) -> set[tuple[int, int]]:
+    """Every qubit pair a two-qubit instruction of ``circuit`` acts on, smaller index first."""
+    out = set()
+    for inst in circuit.data:
+        if len(inst.qubits) == 2:
+            a, b = (circuit.find_bit(q).index for q in inst.qubits)
+            out.add((min(a, b), max(a, b)))
+    return out
+
+
+def dead_pairs(target: Target) -> set[tuple[int, int]]:
+    """Pairs whose every two-qubit gate has error 1 (IBM's mark for a broken coupler)."""
+    errors: dict[tuple[int, int], list[float]] = {}
+    for name in target.operation_names:
+        for qargs, props in target[name].items():
+            if qargs is not None and len(qargs) == 2 and props is not None:
+                pair = (min(qargs), max(qargs))
+                errors.setdefault(pair, []).append(
+                    props.error if props.error is not None else 0.0)
+    return {pair for pair, found in errors.items() if min(found) >= 1.0}

@@ -10,7 +10,6 @@ from qiskit.transpiler import (
     CouplingMap,
     InstructionProperties,
     Layout,
-    Target,
     TranspilerError,
 )
 from qiskit.transpiler.passmanager_config import PassManagerConfig
@@ -32,7 +31,7 @@ from qtargets.layout import (
     clear_models,
     embeddings,
 )
-from routed import all_pairs_circuit, mapped, ring_backend, same_unitary
+from routed import all_pairs_circuit, dead_pairs, mapped, pairs_used, ring_backend, same_unitary
 
 
 def test_the_plugin_is_registered_as_a_layout_stage() -> None:
@@ -213,27 +212,6 @@ def test_a_circuit_that_cannot_fit_without_swaps_is_told_so_without_a_search() -
     load = circuit_load(circuit_to_dag(circuit), DeviceModel.of(target))
     # without the degree check this search would run to its (here enormous) call limit
     assert embeddings(load, DeviceModel.of(target), limit=10, call_limit=10**12).shape == (0, 5)
-
-
-def dead_pairs(target: Target) -> set[tuple[int, int]]:
-    """Pairs whose every two-qubit gate has error 1 (IBM's mark for a broken coupler)."""
-    errors: dict[tuple[int, int], list[float]] = {}
-    for name in target.operation_names:
-        for qargs, props in target[name].items():
-            if qargs is not None and len(qargs) == 2 and props is not None:
-                pair = (min(qargs), max(qargs))
-                errors.setdefault(pair, []).append(
-                    props.error if props.error is not None else 0.0)
-    return {pair for pair, found in errors.items() if min(found) >= 1.0}
-
-
-def pairs_used(circuit: QuantumCircuit) -> set[tuple[int, int]]:
-    out = set()
-    for inst in circuit.data:
-        if len(inst.qubits) == 2:
-            a, b = (circuit.find_bit(q).index for q in inst.qubits)
-            out.add((min(a, b), max(a, b)))
-    return out
 
 
 def test_the_device_model_knows_the_couplers_without_dead_pairs() -> None:

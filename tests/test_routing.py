@@ -30,31 +30,10 @@ from qiskit.transpiler.preset_passmanagers.plugin import list_stage_plugins
 import qtargets
 from qtargets.layout import clear_models
 from qtargets.routing import DeviceCosts, NoiseAwareRouting, QTargetsRoutingPlugin, routed_cost
-from routed import all_pairs_circuit, mapped, ring_backend, same_unitary
+from routed import all_pairs_circuit, dead_pairs, mapped, pairs_used, ring_backend, same_unitary
 
 SWAP_MARGIN = 1.10
 """On average over circuits, this stage's swaps stay within 10% of Sabre's (docs/routing.md)."""
-
-
-def pairs_used(circuit: QuantumCircuit) -> set[tuple[int, int]]:
-    out = set()
-    for inst in circuit.data:
-        if len(inst.qubits) == 2:
-            a, b = (circuit.find_bit(q).index for q in inst.qubits)
-            out.add((min(a, b), max(a, b)))
-    return out
-
-
-def dead_pairs(target: Target) -> set[tuple[int, int]]:
-    """Pairs whose every two-qubit gate has error 1 (IBM's mark for a broken coupler)."""
-    errors: dict[tuple[int, int], list[float]] = {}
-    for name in target.operation_names:
-        for qargs, props in target[name].items():
-            if qargs is not None and len(qargs) == 2 and props is not None:
-                pair = (min(qargs), max(qargs))
-                errors.setdefault(pair, []).append(
-                    props.error if props.error is not None else 0.0)
-    return {pair for pair, found in errors.items() if min(found) >= 1.0}
 
 
 def set_pair_error(target: Target, pair: tuple[int, int], error: float) -> None:
