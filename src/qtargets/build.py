@@ -6,7 +6,7 @@ same treatment of faulty elements, control flow and units.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -19,8 +19,8 @@ from qiskit.transpiler import InstructionProperties, Target
 from ._exceptions import CalibrationError
 from .model import Calibration, InstructionCalibration
 
-__all__ = ["CONTROL_FLOW_OPERATIONS", "MeasureProperties", "build_target", "operation_for",
-           "register_gate"]
+__all__ = ["CONTROL_FLOW_OPERATIONS", "MeasureProperties", "TargetWithChains", "build_target",
+           "layer_chains", "operation_for", "register_gate"]
 
 CONTROL_FLOW_OPERATIONS: dict[str, type[Instruction]] = {
     "if_else": IfElseOp,
@@ -75,6 +75,74 @@ class MeasureProperties(InstructionProperties):  # type: ignore[misc]  # qiskit 
         return (f"MeasureProperties(duration={self.duration}, error={self.error}, "
                 f"prob_meas0_prep1={self.prob_meas0_prep1}, "
                 f"prob_meas1_prep0={self.prob_meas1_prep0})")
+
+
+class TargetWithChains(Target):  # type: ignore[misc]  # qiskit is untyped
+    """A Target carrying the qubit chains its device's layer fidelity was measured on (IBM's
+    ``lf_N``, see :class:`~qtargets.LayerFidelity`): vendor-chosen lines of good qubits that
+    ``layout_method="qtargets"`` tries for circuits whose interaction graph is a line. qiskit
+    hands a layout plugin the Target and nothing else, so the Target has to carry them.
+
+    :func:`build_target` returns one when the calibration names such chains (a plain Target
+    otherwise); to everything else it is a Target. The chains survive pickling (parallel
+    ``transpile``) and :func:`qtargets.layout.with_history`.
+    """
+
+    layer_chains: tuple[tuple[int, ...], ...] = ()
+    """Each chain's physical qubits in order (neighbours coupled in this Target): see
+    :func:`layer_chains` for what is kept."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
+        state["qtargets_layer_chains"] = self.layer_chains
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        self.layer_chains = tuple(state.pop("qtargets_layer_chains", ()))
+        super().__setstate__(state)
+
+
+def layer_chains(chains: Iterable[Sequence[int] | None],
+                 coupled: Collection[tuple[int, int]] | None = None
+                 ) -> tuple[tuple[int, ...], ...]:
+    """The distinct usable pieces of ``chains`` (qubit sequences; None, an unknown chain, is
+    skipped), for layout.
+
+    A chain is cut wherever two neighbours are not ``coupled`` (pairs, either order; None:
+    every pair is): where a qubit or gate was filtered out as faulty, what lies on either side
+    stays, since a line through it can no longer be laid out. Pieces of fewer than two qubits
+    go. So does a piece that is a contiguous run of a longer one, read either way (IBM's
+    shorter chains mostly lie on its longest): it offers no window the longer one does not.
+    Longest first.
+    """
+    pieces: list[tuple[int, ...]] = []
+    for chain in chains:
+        if chain is None:
+            continue
+        run: list[int] = []
+        for q in chain:
+            if (run and coupled is not None and (run[-1], q) not in coupled
+                    and (q, run[-1]) not in coupled):
+                pieces.append(tuple(run))
+                run = []
+            run.append(q)
+        pieces.append(tuple(run))
+    kept: list[tuple[int, ...]] = []
+    for piece in sorted((p for p in pieces if len(p) >= 2), key=len, reverse=True):
+        if not any(_runs_in(piece, longer) for longer in kept):
+            kept.append(piece)
+    return tuple(kept)
+
+
+def _runs_in(piece: tuple[int, ...], chain: tuple[int, ...]) -> bool:
+    """Whether ``piece`` is a contiguous run of ``chain``, read either way."""
+    k = len(piece)
+    try:
+        i = chain.index(piece[0])  # chains hold each qubit once
+    except ValueError:
+        return False
+    return chain[i:i + k] == piece or (i >= k - 1 and chain[i - k + 1:i + 1] == piece[::-1])
 
 
 def register_gate(name: str, gate_class: Callable[..., Instruction]) -> None:
@@ -145,6 +213,10 @@ def build_target(
             and every gate marked non-operational on particular qubits.
         add_delay: keep the ``delay`` instruction.
 
+    A calibration naming the chains its layer fidelities were measured on (IBM) gives a
+    :class:`TargetWithChains` carrying them (:func:`layer_chains`: cut where this Target
+    couples no neighbours, e.g. at a qubit filtered out as faulty); any other, a ``Target``.
+
     Example::
 
         >>> import qtargets
@@ -162,7 +234,8 @@ def build_target(
             QubitProperties(t1=q.t1, t2=q.t2, frequency=q.frequency) for q in cal.qubits
         ]
     timing = cal.timing_constraints
-    target = Target(
+    chains = [layer.qubits for layer in cal.layer_fidelities if layer.qubits is not None]
+    target = (TargetWithChains if chains else Target)(
         description=f"{cal.vendor} {cal.backend_name}",
         num_qubits=cal.num_qubits,
         dt=cal.dt,
@@ -173,6 +246,8 @@ def build_target(
         qubit_properties=qubit_properties,
     )
 
+    coupled: set[tuple[int, int]] = set()
+    everywhere = False
     for inst in cal.instructions:
         if inst.kind == "control_flow":
             if include_control_flow:
@@ -197,10 +272,16 @@ def build_target(
                 )
             if inst.kind == "measure":
                 _add_readout_asymmetry(cal, properties)
+            if chains and inst.kind == "gate" and inst.num_qubits == 2:
+                coupled.update(q for q in properties if len(q) == 2)
+        elif chains and inst.kind == "gate" and inst.num_qubits == 2:
+            everywhere = True  # a two-qubit gate on any pair: nothing to cut
         kwargs: dict[str, Any] = {}
         if inst.angle_bounds is not None:
             kwargs["angle_bounds"] = [tuple(b) for b in inst.angle_bounds]
         target.add_instruction(operation_for(inst), properties, name=inst.name, **kwargs)
+    if chains:
+        target.layer_chains = layer_chains(chains, None if everywhere else coupled)
     return target
 
 

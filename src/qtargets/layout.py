@@ -11,7 +11,12 @@ Why not qiskit's own: naming any ``layout_method`` switches off qiskit's VF2Post
 its VF2 scoring averages every instruction's error on a qubit (diluting readout error about
 8x) and ignores the time qubits spend idle. This stage
 
-1. looks for a placement needing no swaps (VF2 on the circuit's interaction graph),
+1. looks for a placement needing no swaps (VF2 on the circuit's interaction graph); where
+   that graph is a line (a GHZ chain, a 1D Hamiltonian simulation) also along the cheapest
+   paths of the device (a beam search, :func:`path_placements`) and, on a
+   :class:`~qtargets.build.TargetWithChains` (IBM devices), every window of the chains the
+   vendor measured layer fidelity on (:func:`chain_placements`): VF2's first placements
+   cluster round the best qubits, a long line may do better elsewhere,
 2. otherwise routes with SabreLayout under several seeds (one seed's best is often not the
    best routing once the device's real numbers are counted), the first as qiskit's own
    layout stage would, the odd ones on the device without its dead couplers (error 1,
@@ -66,13 +71,15 @@ from qiskit.transpiler.passmanager_config import PassManagerConfig
 from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin
 
 from ._exceptions import ConfigurationError, warn
+from .build import TargetWithChains
 from .model import is_virtual
 from .scoring import AlapClock, log_idle_survival, nats
 
-__all__ = ["DEFAULT_IDLE", "IDLE_WEIGHT", "ROBUST", "DeviceModel", "NoiseAwareLayout",
-           "QTargetsDDLayoutPlugin", "QTargetsFreeIdleLayoutPlugin", "QTargetsLayoutPlugin",
-           "QTargetsRobustLayoutPlugin", "QTargetsRobustWorstLayoutPlugin",
-           "TargetWithHistory", "clear_models", "idle_weight", "robust_placement",
+__all__ = ["DEFAULT_IDLE", "IDLE_WEIGHT", "LINE_PLACEMENTS", "ROBUST", "DeviceModel",
+           "NoiseAwareLayout", "QTargetsDDLayoutPlugin", "QTargetsFreeIdleLayoutPlugin",
+           "QTargetsLayoutPlugin", "QTargetsRobustLayoutPlugin",
+           "QTargetsRobustWorstLayoutPlugin", "TargetWithHistory", "chain_placements",
+           "clear_models", "idle_weight", "line_order", "path_placements", "robust_placement",
            "with_history"]
 
 _NOT_GATES = frozenset({"delay", "barrier", "measure", "reset"})
@@ -373,6 +380,117 @@ def embeddings(load: CircuitLoad, device: DeviceModel, *, limit: int,
     return out
 
 
+def line_order(load: CircuitLoad) -> list[int] | None:
+    """The columns of :func:`embeddings`' placements (``load.paired()`` positions) in the
+    order of the path the circuit's interaction graph forms, from its end with the lower
+    column; None unless that graph is one path (connected, acyclic, no qubit with three
+    partners): a GHZ chain, a 1D Hamiltonian simulation."""
+    paired = load.paired()
+    row_of = {r: i for i, r in enumerate(paired)}
+    n = len(paired)
+    if n < 2 or len(load.pairs) != n - 1:
+        return None
+    partners: list[list[int]] = [[] for _ in range(n)]
+    for a, b, _ in load.pairs:
+        partners[row_of[a]].append(row_of[b])
+        partners[row_of[b]].append(row_of[a])
+    if any(len(p) > 2 for p in partners):
+        return None
+    ends = [i for i in range(n) if len(partners[i]) == 1]
+    if not ends:  # a cycle
+        return None
+    order = [ends[0]]
+    previous = -1
+    while len(order) < n:
+        step = [p for p in partners[order[-1]] if p != previous]
+        if not step:  # n - 1 edges but not connected: a cycle elsewhere
+            return None
+        previous = order[-1]
+        order.append(step[0])
+    return order
+
+
+def chain_placements(load: CircuitLoad, device: DeviceModel,
+                     chains: Iterable[Sequence[int]]) -> NDArray[np.int64]:
+    """Placements (as :func:`embeddings`) of a circuit whose interaction graph is a path of
+    ``k`` qubits on every window of ``k`` consecutive qubits of ``chains``, each both ways
+    round, the path following the window; empty if the circuit is no path or no window fits.
+
+    The chains are the vendor's own lines of good qubits (:attr:`TargetWithChains.layer_chains`,
+    IBM's layer-fidelity chains), which the first placements VF2 finds need not come near.
+    A window using a pair the device cannot couple (error 1 or no gate) is left out.
+    """
+    order = line_order(load)
+    n = len(load.paired())
+    if order is None:
+        return np.empty((0, n), dtype=np.int64)
+    k = len(order)
+    windows: set[tuple[int, ...]] = set()
+    for chain in chains:
+        if any(not 0 <= q < device.num_qubits for q in chain):
+            continue
+        usable = np.isfinite(device.two_qubit[list(chain[:-1]), list(chain[1:])])
+        for i in range(len(chain) - k + 1):
+            if usable[i:i + k - 1].all():
+                window = tuple(chain[i:i + k])
+                windows.update((window, window[::-1]))
+    out = np.empty((len(windows), n), dtype=np.int64)
+    if windows:
+        out[:, order] = np.array(sorted(windows), dtype=np.int64)
+    return out
+
+
+def path_placements(load: CircuitLoad, device: DeviceModel, idle_weight: float = 1.0, *,
+                    width: int = 256) -> NDArray[np.int64]:
+    """Up to ``width`` cheap placements (as :func:`embeddings`) of a circuit whose interaction
+    graph is a path, found by a beam search over the device's paths; empty if it is no path.
+
+    The search lays the path's qubits one at a time from one end, from every physical qubit,
+    keeping the ``width`` partial placements cheapest by the cost :func:`best_placement`
+    charges (per qubit, its gates, readout and idling there; per pair, its gates). VF2 offers
+    the first placements it meets near the best qubits; this one follows the cheap couplers
+    across the device, and needs no vendor's chains (:func:`chain_placements`).
+    """
+    if width < 1:
+        raise ConfigurationError(f"path width {width!r} is not a positive number of paths",
+                                 setting="width")
+    order = line_order(load)
+    paired = load.paired()
+    if order is None:
+        return np.empty((0, len(paired)), dtype=np.int64)
+    rows = [paired[c] for c in order]
+    nodes = load.node_costs(device, idle_weight)[rows]  # [position, physical qubit]
+    gates = {(min(a, b), max(a, b)): g for a, b, g in load.pairs}
+    links = [gates[min(a, b), max(a, b)] for a, b in itertools.pairwise(rows)]
+    partners = [list(device.graph.neighbors(q)) for q in range(device.num_qubits)]
+    degree = max(map(len, partners), default=0)
+    adjacent = np.full((device.num_qubits, max(degree, 1)), -1, dtype=np.int64)
+    for q, qs in enumerate(partners):
+        adjacent[q, :len(qs)] = qs
+    start = np.flatnonzero(np.isfinite(nodes[0]))
+    paths = start[:, None]
+    cost = nodes[0][start]
+    for i, gates_here in enumerate(links, start=1):
+        last = paths[:, -1]
+        step = adjacent[last]  # [path, partner]; -1: none
+        free = (step >= 0) & ~(paths[:, :, None] == step[:, None, :]).any(axis=1)
+        step = np.where(free, step, 0)
+        pair = device.two_qubit[last[:, None], step]
+        total = np.where(free, cost[:, None] + nodes[i][step] + gates_here * pair, np.inf)
+        total = total.ravel()
+        alive = np.flatnonzero(np.isfinite(total))
+        if len(alive) > width:
+            alive = alive[np.argpartition(total[alive], width - 1)[:width]]
+        if not len(alive):
+            return np.empty((0, len(paired)), dtype=np.int64)
+        which, partner = np.divmod(alive, adjacent.shape[1])
+        paths = np.hstack([paths[which], step[which, partner][:, None]])
+        cost = total[alive]
+    out = np.empty((len(paths), len(paired)), dtype=np.int64)
+    out[:, order] = paths[np.argsort(cost, kind="stable")]
+    return out
+
+
 def _may_fit(pattern: Any, graph: Any) -> bool:
     """Cheap necessary conditions for ``pattern`` to embed in ``graph``: enough nodes and
     edges, and for each degree, enough nodes of at least that degree. VF2 proves a misfit
@@ -428,11 +546,12 @@ calibration is like one of them), or ``"worst"``, its largest (the day it would 
 worst)."""
 
 
-class TargetWithHistory(Target):  # type: ignore[misc]
+class TargetWithHistory(TargetWithChains):
     """Today's Target carrying its device's earlier calibrations, for
     ``layout_method="qtargets-robust"``: qiskit hands a layout plugin the Target and nothing
     else, so the Target has to carry them. Made by :func:`with_history` (or
-    :func:`qtargets.robust_target`); to everything else it is the Target it copies."""
+    :func:`qtargets.robust_target`); to everything else it is the Target it copies, the
+    layer-fidelity chains of a :class:`TargetWithChains` included."""
 
     history: tuple[Target, ...] = ()
     """Earlier calibrations of the same device as Targets, oldest first, today's not included."""
@@ -579,13 +698,19 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
             (:func:`robust_placement`); the candidates and today's routing are the same.
             Empty: today's alone.
         robust: how the days' costs are summed up, a key of :data:`ROBUST`.
+        chains: where the circuit is a line, also try the windows of the Target's
+            layer-fidelity chains (:func:`chain_placements`; a :class:`TargetWithChains`
+            only).
+        paths: where the circuit is a line, also try the cheapest paths of the device a beam
+            search of ``path_width`` finds (:func:`path_placements`).
     """
 
     def __init__(self, target: Target, *, idle: str = "free", seed: int | None = None,
                  routing_seeds: int = 2, sabre_trials: int = 20, sabre_iterations: int = 4,
                  extra_trials: int = 5, max_placements: int = 5_000,
                  call_limit: int = 2_000_000, history: Sequence[Target] = (),
-                 robust: str = "mean"):
+                 robust: str = "mean", chains: bool = True, paths: bool = True,
+                 path_width: int = 256):
         super().__init__()
         self.target = target
         self.robust = _summary(robust)
@@ -599,6 +724,9 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
         self.extra_trials = extra_trials
         self.max_placements = max_placements
         self.call_limit = call_limit
+        self.chains = chains
+        self.paths = paths
+        self.path_width = path_width
 
     def run(self, dag: DAGCircuit) -> DAGCircuit:
         device = DeviceModel.of(self.target)
@@ -637,6 +765,13 @@ class NoiseAwareLayout(TransformationPass):  # type: ignore[misc]
     def _placed(self, load: CircuitLoad, device: DeviceModel) -> NDArray[np.int64] | None:
         placements = embeddings(load, device, limit=self.max_placements,
                                 call_limit=self.call_limit)
+        # VF2's first: ties stay as they were.
+        if self.chains and isinstance(self.target, TargetWithChains):
+            placements = np.vstack([placements, chain_placements(load, device,
+                                                                 self.target.layer_chains)])
+        if self.paths:
+            placements = np.vstack([placements, path_placements(
+                load, device, self.idle_weight, width=self.path_width)])
         if not len(placements):
             return None
         return self._best(load, device, placements)[0]
@@ -751,6 +886,24 @@ DEFAULT_IDLE = "free"
 name one explicitly). A module setting, read each time a pass manager is built."""
 
 
+LINE_PLACEMENTS: tuple[str, ...] = ("chains", "paths")
+"""What ``layout_method="qtargets..."`` tries besides VF2 for a circuit whose interaction
+graph is a line: ``"chains"``, the windows of the Target's layer-fidelity chains
+(:func:`chain_placements`), ``"paths"``, the device's cheapest paths (:func:`path_placements`).
+A module setting, read each time a pass manager is built (``()``: VF2 alone, as before)."""
+
+
+def _line_placements() -> tuple[bool, bool]:
+    """(chains, paths) as :data:`LINE_PLACEMENTS` says; an unknown name is a
+    :class:`qtargets.ConfigurationError`."""
+    known = ("chains", "paths")
+    unknown = [name for name in LINE_PLACEMENTS if name not in known]
+    if unknown or isinstance(LINE_PLACEMENTS, str):
+        raise ConfigurationError(f"LINE_PLACEMENTS={LINE_PLACEMENTS!r}: expected a tuple of "
+                                 f"{', '.join(map(repr, known))}", setting="LINE_PLACEMENTS")
+    return "chains" in LINE_PLACEMENTS, "paths" in LINE_PLACEMENTS
+
+
 def idle_weight(idle: str) -> float:
     """The weight of idle mode ``idle``; an unknown mode is a
     :class:`qtargets.ConfigurationError`."""
@@ -787,6 +940,7 @@ class QTargetsLayoutPlugin(PassManagerStagePlugin):  # type: ignore[misc]
         runs, trials, iterations, extra = _EFFORT.get(optimization_level or 0, _EFFORT[3])
         idle = self.idle if self.idle is not None else DEFAULT_IDLE
         idle_weight(idle)  # a bad DEFAULT_IDLE fails here, not mid-transpile
+        chains, paths = _line_placements()
         history: tuple[Target, ...] = ()
         if isinstance(target, TargetWithHistory) and self.robust is not None:
             history = target.history
@@ -811,7 +965,8 @@ class QTargetsLayoutPlugin(PassManagerStagePlugin):  # type: ignore[misc]
              NoiseAwareLayout(target, idle=idle, seed=pass_manager_config.seed_transpiler,
                               routing_seeds=runs, sabre_trials=trials,
                               sabre_iterations=iterations, extra_trials=extra,
-                              history=history, robust=self.robust or "mean")],
+                              history=history, robust=self.robust or "mean",
+                              chains=chains, paths=paths)],
             choose))
         # A user's initial_layout: embed it as qiskit does, and let the routing stage route.
         layout.append(_conditional([FullAncillaAllocation(target), EnlargeWithAncilla(),
