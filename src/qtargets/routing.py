@@ -274,11 +274,6 @@ def _delay_seconds(op: Any, dag: DAGCircuit) -> float:
     return value * scale.get(unit, 0.0)
 
 
-def _insertion_order(node: Any) -> str:
-    """A topological sort key: the order ``node`` was added to its DAG."""
-    return f"{node._node_id:012d}"
-
-
 def _swaps(dag: DAGCircuit) -> int:
     return int(dag.count_ops().get("swap", 0))
 
@@ -384,17 +379,18 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
         """qiskit's Sabre layout stage's routing of the layout it chose, and whether the
         layout is the one it chose: rerunning it on the virtual circuit rebuilt from the
         laid-out ``dag`` can find another (Sabre depends on the order operations were added,
-        which laying out changes; 2 of 12 benchmark circuits). Another layout's routing is a
+        which laying out changes: 2 of 12 benchmark circuits). Another layout's routing is a
         candidate only where the layout is not fixed (``replace``); else None.
 
         The virtual circuit is ``dag`` with each physical qubit renamed back to its virtual
-        one, in their original order, so SabreLayout sees what it saw in the layout stage
-        (barriers that reach ancillas are cut to the virtual qubits they touch). Its
-        operations go in the order ``dag`` got them wherever dependencies allow: Sabre's
-        result depends on that order, and qiskit's default topological order (ties broken
-        by qubit index) differs between physical and virtual qubits (then SabreLayout found
-        another layout for 10-qubit QAOA on ibm_fez)."""
-        assert self.sabre_layout is not None
+        one, in their original order, and the barrier before final measurements put back as
+        the layout stage put it: the routing stage adds its own across the ancillas, and a
+        circuit with both barriers made SabreLayout find another layout (10-qubit QAOA on
+        ibm_fez). What the rebuilt circuit cannot have is the order the layout stage's
+        circuit got its operations in: laying out adds them in topological order.
+        """
+        if self.sabre_layout is None:
+            return None
         layout = self.property_set["layout"]
         indices = self.property_set["original_qubit_indices"]
         inputs = self.property_set["num_input_qubits"]
@@ -409,7 +405,7 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
         virtual.add_clbits(dag.clbits)
         for register in dag.cregs.values():
             virtual.add_creg(register)
-        for node in dag.topological_op_nodes(key=_insertion_order):
+        for node in dag.topological_op_nodes():
             if node.op.name == "barrier" and node.op.label == _BARRIER_LABEL:
                 continue  # put back below, as the layout stage put it
             qargs = [virtual_of.get(q) for q in node.qargs]
