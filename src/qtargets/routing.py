@@ -346,8 +346,10 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
             joint = self._joint(dag)
             if joint is not None and joint[2]:  # qiskit's own routing of this layout: the bar
                 candidates.insert(0, joint[:2])
-            elif joint is not None:  # a Sabre layout-and-routing of another layout
-                candidates.append(joint[:2])
+            elif joint is not None:  # a Sabre layout-and-routing of another layout: closer
+                # to qiskit's joint search than rerouting its layout, so the bar if fewer swaps
+                fewer = _swaps(joint[0]) < _swaps(candidates[0][0])
+                candidates.insert(0 if fewer else len(candidates), joint[:2])
         best: tuple[float, int] | None = None
         winner: tuple[DAGCircuit, PropertySet, Layout | None] | None = None
         own_swaps, bar = 0, math.inf
