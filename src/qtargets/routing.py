@@ -77,7 +77,7 @@ try:  # qiskit's rule for its Sabre layout stage's trial count (private; 2.2-2.6
 except ImportError:  # pragma: no cover - a qiskit that moved it
     _get_trial_count = None
 
-from .layout import DeviceModel, best_placement, circuit_load, embeddings
+from .layout import DeviceModel, best_placement, circuit_load, embeddings, native_2q_count
 from .model import is_virtual
 from .scoring import AlapClock
 
@@ -200,9 +200,10 @@ def routed_cost(dag: DAGCircuit, costs: DeviceCosts,
     sits on a dead or uncoupled pair.
 
     Gates are counted as translation will leave them, roughly: a two-qubit gate the Target
-    runs natively is one native gate, a swap or any other two-qubit gate three (a swap is three
-    CX; most others take two or three), each with one pulse 1q gate a side; frame changes are
-    free. Idle time comes from an ALAP schedule with each pair's own duration.
+    runs natively is one native gate, a swap three, any other as
+    :func:`qtargets.layout.native_2q_count` says (a ``unitary`` block by its KAK
+    decomposition), each with one pulse 1q gate a side; frame changes are free. Idle time
+    comes from an ALAP schedule with each pair's own duration.
     """
     model = costs.model
     index = {bit: i for i, bit in enumerate(dag.qubits)}
@@ -253,15 +254,15 @@ def _natives(node: Any, dag: DAGCircuit, native: frozenset[str]) -> int:
     """Native two-qubit gates ``node`` adds once translated. A swap next to another two-qubit
     gate on the same pair merges with it at levels 2-3 (qiskit consolidates the block: any
     two-qubit unitary takes at most three), so it adds only what the block lacks of three."""
-    own = 1 if node.op.name in native else _NATIVE_SWAP
+    own = 1 if node.op.name in native else native_2q_count(node.op)
     if node.op.name != "swap":
         return own
     pair = set(node.qargs)
     for near in (dag.op_successors(node), dag.op_predecessors(node)):
         nodes = list(near)
         if len(nodes) == 1 and len(nodes[0].qargs) == 2 and set(nodes[0].qargs) == pair:
-            other = nodes[0].op.name
-            return max(0, _NATIVE_SWAP - (1 if other in native else _NATIVE_SWAP))
+            other = nodes[0].op
+            return max(0, _NATIVE_SWAP - (1 if other.name in native else native_2q_count(other)))
     return own
 
 
