@@ -35,15 +35,7 @@ from qtargets.layout import (
     path_placements,
     with_history,
 )
-
-
-def ghz(size: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(size)
-    circuit.h(0)
-    for q in range(size - 1):
-        circuit.cx(q, q + 1)
-    circuit.measure_all()
-    return circuit
+from small_circuits import ghz
 
 
 def star(size: int) -> QuantumCircuit:
