@@ -11,7 +11,6 @@ import copy
 import dataclasses
 import itertools
 import pickle
-import time
 import warnings
 
 import numpy as np
@@ -221,18 +220,16 @@ def test_the_cheapest_paths_beat_vf2_and_the_chains() -> None:
     assert all(np.isfinite(device.two_qubit[a, b]) for a, b in itertools.pairwise(line))
 
 
-def test_the_beam_search_is_cheap_and_no_worse_than_vf2() -> None:
+def test_the_beam_search_is_no_worse_than_vf2() -> None:
+    # (its cost, a few ms of a 50 ms compile, shows in benchmarks/bench_chains.py's times)
     fez = qtargets.load_target("ibm_fez")  # 156 qubits
     device = DeviceModel.of(fez)
     load = circuit_load(circuit_to_dag(ghz(24)), device)
-    start = time.perf_counter()
     paths = path_placements(load, device, 0.0)
-    elapsed = time.perf_counter() - start
     vf2 = embeddings(load, device, limit=5_000, call_limit=2_000_000)
     assert len(paths) == 256
     assert best_placement(load, device, paths, 0.0)[1] <= best_placement(load, device, vf2,
                                                                           0.0)[1]
-    assert elapsed < 0.2  # about 6 ms; VF2 takes about 60 ms
     with pytest.raises(qtargets.ConfigurationError, match="width"):
         path_placements(load, device, width=0)
 
