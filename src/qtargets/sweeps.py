@@ -661,8 +661,9 @@ def _device_name(spec: DeviceSpec) -> str:
             raise SweepError(f"days: {spec!r} names its own time; with days= give the device "
                              f"name alone ({name!r})")
         return name
+    kind = "Target" if isinstance(spec, Target) else type(spec).__name__  # its subclasses too
     what = f"the file {os.fspath(spec)!r}" if isinstance(spec, (str, os.PathLike)) else (
-        f"a {type(spec).__name__}")
+        f"a {kind}")
     raise SweepError(f"days: picks the calibration days of device names, and {what} is one "
                      f"calibration already: give device names with days=, or leave days out "
                      f"and give the calibrations themselves")
