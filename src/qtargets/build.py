@@ -92,14 +92,20 @@ class TargetWithChains(Target):  # type: ignore[misc]  # qiskit is untyped
     """Each chain's physical qubits in order (neighbours coupled in this Target): see
     :func:`layer_chains` for what is kept."""
 
+    _carried: tuple[str, ...] = ("layer_chains",)
+    """The tuple attributes qtargets adds, pickled as ``qtargets_<name>`` (a subclass that
+    carries more extends this)."""
+
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()
-        state["qtargets_layer_chains"] = self.layer_chains
+        for name in self._carried:
+            state[f"qtargets_{name}"] = getattr(self, name)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
-        self.layer_chains = tuple(state.pop("qtargets_layer_chains", ()))
+        for name in self._carried:
+            setattr(self, name, tuple(state.pop(f"qtargets_{name}", ())))
         super().__setstate__(state)
 
 

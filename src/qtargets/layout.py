@@ -596,15 +596,7 @@ class TargetWithHistory(TargetWithChains):
     history: tuple[Target, ...] = ()
     """Earlier calibrations of the same device as Targets, oldest first, today's not included."""
 
-    def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = super().__getstate__()
-        state["qtargets_history"] = self.history
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        self.history = tuple(state.pop("qtargets_history", ()))
-        super().__setstate__(state)
+    _carried = (*TargetWithChains._carried, "history")
 
 
 def with_history(target: Target, history: Iterable[Target]) -> TargetWithHistory:
