@@ -17,6 +17,17 @@ def ghz(n: int) -> QuantumCircuit:
     return circuit
 
 
+def ghz_into_bits(n: int) -> QuantumCircuit:
+    """A GHZ state with qubit i measured into bit i of one register: no barrier and no
+    ``meas`` register, as a QASM file of it reads back."""
+    circuit = QuantumCircuit(n, n)
+    circuit.h(0)
+    for i in range(n - 1):
+        circuit.cx(i, i + 1)
+    circuit.measure(range(n), range(n))
+    return circuit
+
+
 def ring(n: int) -> QuantumCircuit:
     circuit = QuantumCircuit(n, name=f"ring_{n}")
     for q in range(n):

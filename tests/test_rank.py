@@ -26,6 +26,7 @@ from qtargets.cli import app
 from qtargets.cli.render import probability
 from qtargets.ranking import Ranking, _order, rank
 from qtargets.store import CalibrationStore
+from small_circuits import ghz_into_bits as ghz
 
 from reference import snapshots
 
@@ -33,15 +34,6 @@ runner = CliRunner()
 
 FAST = {"timeout": 1.0, "retries": 1}
 SMALL_DEVICES = ["qpu.harmony", "ibm_fez", "qpu.aria-1"]
-
-
-def ghz(n: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(n, n)
-    circuit.h(0)
-    for i in range(n - 1):
-        circuit.cx(i, i + 1)
-    circuit.measure(range(n), range(n))
-    return circuit
 
 
 def ghz_qasm2(n: int) -> str:

@@ -32,21 +32,13 @@ from qtargets import (
 from qtargets.bundled import bundled_history
 from qtargets.cli import app
 from qtargets.recompile import Advice, check
+from small_circuits import ghz_into_bits as ghz
 
 runner = CliRunner()
 
 SHERBROOKE_2024 = bundled_history("ibm_sherbrooke")[1]  # 2024-05-27 18:19 UTC, real
 SHERBROOKE_2025 = bundled_history("ibm_sherbrooke")[2]  # 2025-02-26 19:43 UTC, real
 TORINO_2024, TORINO_2025 = bundled_history("ibm_torino")  # 2024-02-28, 2025-02-26, real
-
-
-def ghz(n: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(n, n)
-    circuit.h(0)
-    for i in range(n - 1):
-        circuit.cx(i, i + 1)
-    circuit.measure(range(n), range(n))
-    return circuit
 
 
 def qft(n: int) -> QuantumCircuit:
