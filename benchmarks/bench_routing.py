@@ -19,9 +19,12 @@ per-circuit table, then per comparison the geometric means of the ratios and the
 both ways, scheduled ALAP, and run on ``qtargets.noise.simulator`` (qiskit-aer, noisy trajectories:
 the calibration's gate errors, readout, thermal relaxation on gates and idle delays):
 the probability of all zeros is the simulated success (not simulated: outputs spread over more
-than 12 qubits).
+than 12 qubits). With ``--routing qtargets-dd`` (the stage for circuits run with dynamical
+decoupling: idling free) the circuits are simulated without delays, so without idle noise,
+and set against ``esp``.
 
 Run:  pip install -e ".[bench]" && python benchmarks/bench_routing.py [--seeds 1,2] [--simulate]
+      [--routing qtargets-dd]
 """
 
 from __future__ import annotations
@@ -88,11 +91,14 @@ SIMULATED: tuple[Callable[[], QuantumCircuit], ...] = (
 
 MAX_SIMULATED_QUBITS = 12
 
-COMPARISONS = {
-    "default": ({}, {"routing_method": "qtargets"}),
-    "fixed": ({"layout_method": "sabre", "routing_method": "sabre"},
-              {"layout_method": "sabre", "routing_method": "qtargets"}),
-}
+def comparisons(routing: str) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
+    """Comparison name -> (qiskit's options, ours), ours routed by the stage ``routing``."""
+    return {
+        "default": ({}, {"routing_method": routing}),
+        "fixed": ({"layout_method": "sabre", "routing_method": "sabre"},
+                  {"layout_method": "sabre", "routing_method": routing}),
+    }
+
 
 
 @dataclass
@@ -130,16 +136,16 @@ def ratio(a: float, b: float) -> float:
     return 1.0 if a == b else a / b if b else math.inf
 
 
-def benchmark(devices: list[str], seeds: list[int], repeat: int) -> None:
+def benchmark(devices: list[str], seeds: list[int], repeat: int, routing: str) -> None:
     circuits = [make() for make in CIRCUITS]
-    rows: dict[str, list[tuple[Result, Result]]] = {k: [] for k in COMPARISONS}
+    rows: dict[str, list[tuple[Result, Result]]] = {k: [] for k in comparisons(routing)}
     print(f"{'device':15} {'circuit':34} {'seed':>4} {'cmp':8} {'swaps':>9} "
           f"{'esp ratio':>9} {'idle ratio':>10} {'time s':>13}")
     for device in devices:
         target = qtargets.load_target(device)
         for circuit in circuits:
             for seed in seeds:
-                for name, (theirs, ours) in COMPARISONS.items():
+                for name, (theirs, ours) in comparisons(routing).items():
                     a = compile_and_score(circuit, target, seed, repeat, **theirs)
                     if a.swaps == 0:
                         continue  # nothing routed: not a routing comparison
@@ -157,7 +163,7 @@ def benchmark(devices: list[str], seeds: list[int], repeat: int) -> None:
         times = [b.seconds / a.seconds for a, b in pairs]
         print(f"\n{name}: {len(pairs)} routed compilations; swaps mean "
               f"{statistics.fmean(a.swaps for a, _ in pairs):.1f} (sabre) vs "
-              f"{statistics.fmean(b.swaps for _, b in pairs):.1f} (qtargets)")
+              f"{statistics.fmean(b.swaps for _, b in pairs):.1f} ({routing})")
         print(f"  ESP ratio geomean {geomean(esp):.3f} (min {min(esp):.3f}, max {max(esp):.3f});"
               f" esp_idle ratio geomean {geomean(idle):.3f} (min {min(idle):.3f},"
               f" max {max(idle):.3f}); time ratio geomean {geomean(times):.2f}"
@@ -176,25 +182,29 @@ def mirror(circuit: QuantumCircuit) -> QuantumCircuit:
     return out
 
 
-def simulate(devices: list[str], seeds: list[int], shots: int) -> None:
-    """Simulated success of mirror circuits compiled with Sabre and with this stage."""
+def simulate(devices: list[str], seeds: list[int], shots: int, routing: str) -> None:
+    """Simulated success of mirror circuits compiled with Sabre and with the stage
+    ``routing``: with idle noise (ALAP delays), or without it for ``"qtargets-dd"`` (no
+    delays: the stand-in for dynamical decoupling)."""
+    idle = routing != "qtargets-dd"
+    schedule = {"scheduling_method": "alap"} if idle else {}
+    print(f"\n{routing}: simulated {'with' if idle else 'without'} idle noise")
     print(f"\n{'device':15} {'circuit':34} {'seed':>4} {'cmp':8} {'swaps':>9} "
-          f"{'sim sabre':>9} {'sim qt':>7} {'idle sabre':>10} {'idle qt':>8}")
-    ratios: dict[str, list[float]] = {k: [] for k in COMPARISONS}
+          f"{'sim sabre':>9} {'sim qt':>7} {'pred sabre':>10} {'pred qt':>8}")
+    ratios: dict[str, list[float]] = {k: [] for k in comparisons(routing)}
     for device in devices:
         target = qtargets.load_target(device)
         for make in SIMULATED:
             circuit = mirror(make())
             for seed in seeds:
-                for name, (theirs, ours) in COMPARISONS.items():
+                for name, (theirs, ours) in comparisons(routing).items():
                     found = []
                     for options in (theirs, ours):
                         out = transpile(circuit, target=target, optimization_level=3,
-                                        seed_transpiler=seed, scheduling_method="alap",
-                                        **options)
+                                        seed_transpiler=seed, **schedule, **options)
                         found.append((swaps(circuit, target, seed, **options),
                                       _success(out, target, shots),
-                                      qtargets.score(out, target).esp_idle))
+                                      _figure(qtargets.score(out, target), idle)))
                     (sa, pa, ia), (sb, pb, ib) = found
                     if sa == 0:
                         continue
@@ -207,6 +217,11 @@ def simulate(devices: list[str], seeds: list[int], shots: int) -> None:
         if values:
             print(f"{name}: simulated success ratio geomean {geomean(values):.3f} "
                   f"(min {min(values):.3f}) over {len(values)}")
+
+
+def _figure(score: qtargets.Score, idle: bool) -> float:
+    """What the simulation is set against: ``esp_idle`` with idle noise, ``esp`` without."""
+    return score.esp_idle if idle else score.esp
 
 
 def _success(circuit: QuantumCircuit, target: Target, shots: int) -> float:
@@ -232,13 +247,17 @@ def main() -> None:
     parser.add_argument("--simulate", action="store_true")
     parser.add_argument("--no-compile", action="store_true", help="only --simulate")
     parser.add_argument("--shots", type=int, default=4_000)
+    parser.add_argument("--routing", default="qtargets",
+                        choices=("qtargets", "qtargets-free", "qtargets-dd"),
+                        help="the stage benchmarked; qtargets-dd is simulated without idle "
+                        "noise")
     args = parser.parse_args()
     devices = args.devices.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
     if not args.no_compile:
-        benchmark(devices, seeds, args.repeat)
+        benchmark(devices, seeds, args.repeat, args.routing)
     if args.simulate:
-        simulate(devices, seeds, args.shots)
+        simulate(devices, seeds, args.shots, args.routing)
 
 
 if __name__ == "__main__":

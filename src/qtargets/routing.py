@@ -36,10 +36,11 @@ chose, kept the layout whose routing took fewest swaps, and threw that routing a
 another routing stage was named. Routing the same layout again, even with the same seed and
 trials, costs a few swaps more (18 against 20 on a 6-qubit quantum volume mirror circuit): the
 layout was picked for one lucky routing. So this stage reruns that SabreLayout (same
-settings and seed, now with its routing; the layout it finds is checked to be the one it was
-given) and takes its routing as qiskit's own, the bar of step 3. Otherwise (a layout fixed
-or chosen another way) qiskit's own is a Sabre run on the device's map under the first
-seed: the same seed, heuristic and trials as qiskit's ``"sabre"`` routing stage.
+settings and seed, now with its routing, on that stage's own circuit: Sabre also depends on
+the order and node ids the circuit's operations have; the layout it finds is checked to be
+the one it was given) and takes its routing as qiskit's own, the bar of step 3. Otherwise
+(a layout fixed or chosen another way) qiskit's own is a Sabre run on the device's map under
+the first seed: the same seed, heuristic and trials as qiskit's ``"sabre"`` routing stage.
 
 Everything else in the stage is qiskit's ``"sabre"`` stage (check-map, barrier before final
 measurements), so it works with every layout stage. ``layout_method="qtargets"`` routes inside
@@ -50,6 +51,7 @@ without a coupling map needs no routing: the stage leaves the circuit as it is.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -58,10 +60,12 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from qiskit.dagcircuit import DAGCircuit
+from qiskit.dagcircuit import DAGCircuit, DAGCircuitError
 from qiskit.passmanager.compilation_status import PropertySet
+from qiskit.passmanager.flow_controllers import FlowControllerLinear
 from qiskit.transpiler import CouplingMap, Layout, PassManager, Target, TranspilerError
-from qiskit.transpiler.basepasses import TransformationPass
+from qiskit.transpiler.basepasses import AnalysisPass, TransformationPass
+from qiskit.transpiler.layout import TranspileLayout
 from qiskit.transpiler.passes import (
     ApplyLayout,
     BarrierBeforeFinalMeasurements,
@@ -76,12 +80,25 @@ try:  # qiskit's rule for its Sabre layout stage's trial count (private; 2.2-2.6
     from qiskit.transpiler.preset_passmanagers.builtin_plugins import _get_trial_count
 except ImportError:  # pragma: no cover - a qiskit that moved it
     _get_trial_count = None
+try:  # relabels a laid-out circuit's qubits in place, its nodes kept (private; 2.2-2.6)
+    from qiskit._accelerate.apply_layout import update_layout
+except ImportError:  # pragma: no cover - a qiskit that moved it: no rerun, the stage still works
+    update_layout = None
 
-from .layout import DeviceModel, best_placement, circuit_load, embeddings, native_2q_count
+from .layout import (
+    DEFAULT_IDLE,
+    DeviceModel,
+    best_placement,
+    circuit_load,
+    embeddings,
+    idle_weight,
+    native_2q_count,
+)
 from .model import is_virtual
 from .scoring import AlapClock
 
-__all__ = ["DeviceCosts", "NoiseAwareRouting", "QTargetsRoutingPlugin", "routed_cost"]
+__all__ = ["DeviceCosts", "NoiseAwareRouting", "QTargetsDDRoutingPlugin",
+           "QTargetsFreeIdleRoutingPlugin", "QTargetsRoutingPlugin", "routed_cost"]
 
 _PRUNED_SHARES = (0.1, 0.25)
 """Coupling maps tried besides the device's own: without that share of its live pairs, the
@@ -99,6 +116,9 @@ optimization, gets wrong (benchmarks/bench_routing.py --simulate)."""
 _BARRIER_LABEL = "qiskit.transpiler.internal.routing.protection.barrier"
 """The label of the barriers qiskit's layout and routing stages put before final
 measurements (``BarrierBeforeFinalMeasurements``)."""
+
+_LAID_OUT = "qtargets_laid_out"
+"""Property-set key of the laid-out circuit as the layout stage left it (:class:`_KeepLaidOut`)."""
 
 _NATIVE_SWAP = 3
 """Native two-qubit gates of a swap (of any gate on a pair that has no native form, too)."""
@@ -194,7 +214,7 @@ _COSTS_KEPT = 8
 
 
 def routed_cost(dag: DAGCircuit, costs: DeviceCosts,
-                placement: Sequence[int] | None = None) -> float:
+                placement: Sequence[int] | None = None, idle_weight: float = 1.0) -> float:
     """Estimated ``-ln(esp_idle)`` of the physical, routed but untranslated ``dag`` (moved to
     ``placement``, the physical qubit of each of its qubits, if given): inf if a two-qubit gate
     sits on a dead or uncoupled pair.
@@ -203,7 +223,9 @@ def routed_cost(dag: DAGCircuit, costs: DeviceCosts,
     runs natively is one native gate, a swap three, any other as
     :func:`qtargets.layout.native_2q_count` says (a ``unitary`` block by its KAK
     decomposition), each with one pulse 1q gate a side; frame changes are free. Idle time
-    comes from an ALAP schedule with each pair's own duration.
+    comes from an ALAP schedule with each pair's own duration, charged at ``idle_weight``
+    times each qubit's decoherence rate (0: dynamically decoupled, see
+    :data:`qtargets.layout.IDLE_WEIGHT`).
     """
     model = costs.model
     index = {bit: i for i, bit in enumerate(dag.qubits)}
@@ -245,8 +267,9 @@ def routed_cost(dag: DAGCircuit, costs: DeviceCosts,
             raise TranspilerError(f"routing met a {len(qs)}-qubit {name!r}: qiskit's init "
                                   "stage should have decomposed it")
         clock.operation(qs, wires, seconds)
-    for q in range(nq):
-        total += model.idle_rate[where[q]] * float(sum(clock.gaps[q]))
+    if idle_weight:
+        for q in range(nq):
+            total += idle_weight * model.idle_rate[where[q]] * float(sum(clock.gaps[q]))
     return float(total)
 
 
@@ -299,16 +322,22 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
             the device's median durations) and move the winner there.
         max_placements: placements scored per candidate when ``replace``.
         call_limit: VF2 states explored per candidate when ``replace``.
+        idle: how idle time is charged, a key of :data:`qtargets.layout.IDLE_WEIGHT`, as
+            the layout plugin's: ``"free"`` (modelled decay) or ``"dd"`` (dynamically
+            decoupled: idling free, so routes are chosen for their gates and readout alone).
         sabre_layout: ``(max_iterations, trials)`` of the SabreLayout that chose the layout
             (with ``seed``), with its routing skipped: rerun it with routing, and if it finds
-            the same layout its routing is qiskit's own (see the module's docstring). None:
-            the layout was fixed or chosen otherwise.
+            the same layout its routing is qiskit's own (see the module's docstring). It reruns
+            on the circuit the routing stage's first pass kept (:class:`_KeepLaidOut`, which
+            the ``"qtargets"`` stage runs), and not at all without it. None: the layout was
+            fixed or chosen otherwise.
     """
 
     def __init__(self, target: Target, *, seed: int | None = None, seeds: int = 1,
                  trials: int = 20, heuristic: str = "decay", prune: bool = True,
                  replace: bool = False, max_placements: int = 20_000,
-                 call_limit: int = 2_000_000, sabre_layout: tuple[int, int] | None = None):
+                 call_limit: int = 2_000_000, idle: str = "free",
+                 sabre_layout: tuple[int, int] | None = None):
         super().__init__()
         self.target = target
         self.seed = seed
@@ -319,9 +348,12 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
         self.replace = replace
         self.max_placements = max_placements
         self.call_limit = call_limit
+        self.idle = idle
+        self.idle_weight = idle_weight(idle)
         self.sabre_layout = sabre_layout
 
     def run(self, dag: DAGCircuit) -> DAGCircuit:
+        laid_out = self.property_set.pop(_LAID_OUT, None)
         costs = DeviceCosts.of(self.target)
         if costs.model.complete:
             return dag
@@ -344,7 +376,7 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
                         raise
                     failure = error
         if self.sabre_layout is not None and _swaps(candidates[0][0]) > swaps_before:
-            joint = self._joint(dag)
+            joint = self._joint(dag, laid_out)
             if joint is not None and joint[2]:  # qiskit's own routing of this layout: the bar
                 candidates.insert(0, joint[:2])
             elif joint is not None:  # a Sabre layout-and-routing of another layout: closer
@@ -356,7 +388,7 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
         own_swaps, bar = 0, math.inf
         for routed, properties in candidates:
             cost, moved = (self._placed(routed, costs) if self.replace
-                           else (routed_cost(routed, costs), None))
+                           else (routed_cost(routed, costs, None, self.idle_weight), None))
             key = (cost, _swaps(routed) - swaps_before)
             if best is None:  # qiskit's own: the bar
                 best, winner = key, (routed, properties, moved)
@@ -378,21 +410,22 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
                 self.property_set[name] = properties[name]
         return routed
 
-    def _joint(self, dag: DAGCircuit) -> tuple[DAGCircuit, PropertySet, bool] | None:
+    def _joint(self, dag: DAGCircuit, laid_out: DAGCircuit | None
+               ) -> tuple[DAGCircuit, PropertySet, bool] | None:
         """qiskit's Sabre layout stage's routing of the layout it chose, and whether the
-        layout is the one it chose: rerunning it on the virtual circuit rebuilt from the
-        laid-out ``dag`` can find another (Sabre depends on the order operations were added,
-        which laying out changes: 2 of 12 benchmark circuits). Another layout's routing is a
-        candidate only where the layout is not fixed (``replace``); else None.
+        layout is the one it chose; None where the rerun cannot be made. Another layout's
+        routing (a qiskit that builds its circuits otherwise) is a candidate only where the
+        layout is not fixed (``replace``).
 
-        The virtual circuit is ``dag`` with each physical qubit renamed back to its virtual
-        one, in their original order, and the barrier before final measurements put back as
-        the layout stage put it: the routing stage adds its own across the ancillas, and a
-        circuit with both barriers made SabreLayout find another layout (10-qubit QAOA on
-        ibm_fez). What the rebuilt circuit cannot have is the order the layout stage's
-        circuit got its operations in: laying out adds them in topological order.
+        Sabre's choices depend on more than the circuit: on the order its operations were
+        added and the node ids that order left (a circuit rebuilt op by op in topological
+        order made SabreLayout find another layout for 2 of 12 benchmark circuits). So the
+        rerun runs on the layout stage's own circuit: the laid-out circuit as that stage left
+        it (kept by :class:`_KeepLaidOut` before the routing stage's barrier), its qubits
+        relabelled back in place (qiskit's ``update_layout``, which keeps every node) and its
+        ancillas removed.
         """
-        if self.sabre_layout is None:
+        if self.sabre_layout is None or laid_out is None or update_layout is None:
             return None
         layout = self.property_set["layout"]
         indices = self.property_set["original_qubit_indices"]
@@ -400,23 +433,19 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
         if layout is None or indices is None or inputs is None:
             return None
         virtuals = sorted((q for q, i in indices.items() if i < inputs), key=indices.__getitem__)
-        virtual_of = {dag.qubits[layout[v]]: v for v in virtuals}
-        if len(virtual_of) != len(virtuals):
+        physicals = [layout[v] for v in virtuals]
+        if len(set(physicals)) != len(virtuals) or len(laid_out.qubits) != len(dag.qubits):
             return None
-        virtual = DAGCircuit()
-        virtual.add_qubits(virtuals)
-        virtual.add_clbits(dag.clbits)
-        for register in dag.cregs.values():
-            virtual.add_creg(register)
-        for node in dag.topological_op_nodes():
-            if node.op.name == "barrier" and node.op.label == _BARRIER_LABEL:
-                continue  # put back below, as the layout stage put it
-            qargs = [virtual_of.get(q) for q in node.qargs]
-            if None in qargs:
-                return None  # an operation on an ancilla: not what the layout stage saw
-            virtual.apply_operation_back(node.op, qargs, node.cargs, check=False)
-        barrier = BarrierBeforeFinalMeasurements(_BARRIER_LABEL)
-        virtual = barrier.run(virtual)
+        order = iter(range(len(virtuals), len(dag.qubits)))
+        position = {p: i for i, p in enumerate(physicals)}
+        relabel = [position[p] if p in position else next(order) for p in range(len(dag.qubits))]
+        try:
+            update_layout(laid_out, TranspileLayout.from_property_set(laid_out, self.property_set),
+                          relabel)
+            laid_out.remove_qubits(*laid_out.qubits[len(virtuals):])
+        except (DAGCircuitError, TranspilerError, ValueError, TypeError):
+            return None  # not the circuit the layout stage left (an ancilla is used)
+        virtual = laid_out
         iterations, trials = self.sabre_layout
         properties = PropertySet()
         if self.property_set.get("sabre_starting_layouts") is not None:
@@ -428,8 +457,8 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
             routed = sabre.run(virtual)
         except TranspilerError:
             return None
-        found = properties["layout"]
-        same = all(found[v] == layout[v] for v in virtuals)
+        found = [properties["layout"][q] for q in virtual.qubits]  # of virtuals, in order
+        same = found == physicals
         if not same and not self.replace:
             return None  # a fixed layout: a routing of another one is no candidate
         # SabreLayout's output has its own qubits, in physical order: move it onto dag's.
@@ -445,9 +474,8 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
         earlier = self.property_set.get("final_layout")
         own["final_layout"] = final if earlier is None else earlier.compose(final, out.qubits)
         if not same:  # the layout stage's layout, moved: the same virtual and ancilla bits
-            taken = {found[v] for v in virtuals}
-            free = iter(sorted(set(range(len(dag.qubits))) - taken))
-            moved = Layout({v: found[v] for v in virtuals})
+            free = iter(sorted(set(range(len(dag.qubits))) - set(found)))
+            moved = Layout(dict(zip(virtuals, found, strict=True)))
             for bit in layout.get_virtual_bits():
                 if bit not in moved.get_virtual_bits():
                     moved[bit] = next(free)
@@ -464,19 +492,19 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
         durations: fast over thousands of them), the winner then costed like every candidate,
         with each pair's own duration."""
         model = costs.model
-        here = routed_cost(routed, costs)
+        here = routed_cost(routed, costs, None, self.idle_weight)
         load = circuit_load(routed, model)
         if not load.pairs:
             return here, None
         own = np.array([[load.qubits[r] for r in load.paired()]], dtype=np.int64)
         found = embeddings(load, model, limit=self.max_placements, call_limit=self.call_limit)
         placements = np.vstack([own, found]) if len(found) else own
-        placement = best_placement(load, model, placements)[0]
+        placement = best_placement(load, model, placements, self.idle_weight)[0]
         target_of = dict(zip(load.qubits, (int(p) for p in placement), strict=True))
         free = iter(sorted(set(range(len(routed.qubits))) - set(target_of.values())))
         where = [target_of[i] if i in target_of else next(free)
                  for i in range(len(routed.qubits))]
-        there = routed_cost(routed, costs, where)
+        there = routed_cost(routed, costs, where, self.idle_weight)
         if not there < here:
             return here, None
         return there, Layout({bit: p for bit, p in zip(routed.qubits, where, strict=True)})
@@ -495,6 +523,15 @@ _EFFORT = {0: ("basic", 5, 1, 0), 1: ("decay", 5, 1, 500), 2: ("decay", 20, 1, 2
 per candidate); the heuristic and trials are those of qiskit's ``"sabre"`` stage at that
 level. Enumerating placements is most of this stage's time (VF2 in rustworkx, ~0.3 s for
 20 000 on a 127-qubit device)."""
+
+
+class _KeepLaidOut(AnalysisPass):  # type: ignore[misc]
+    """Keep a copy of the laid-out circuit as the layout stage left it, node ids and all,
+    for :meth:`NoiseAwareRouting._joint`: the routing stage's barrier before final
+    measurements re-adds them under other ids."""
+
+    def run(self, dag: DAGCircuit) -> None:
+        self.property_set[_LAID_OUT] = copy.deepcopy(dag)
 
 
 _SABRE_LAYOUT = {0: (1, 5), 1: (2, 5), 2: (2, 20), 3: (4, 20)}
@@ -523,15 +560,22 @@ def _trial_count(default: int) -> int:
 
 class QTargetsRoutingPlugin(PassManagerStagePlugin):  # type: ignore[misc]
     """The ``routing_method="qtargets"`` stage (entry point ``qiskit.transpiler.routing``):
-    qiskit's ``"sabre"`` stage with :class:`NoiseAwareRouting` as its routing pass."""
+    qiskit's ``"sabre"`` stage with :class:`NoiseAwareRouting` as its routing pass, idle
+    time charged as :data:`qtargets.layout.DEFAULT_IDLE` says."""
+
+    idle: str | None = None
+    """The idle mode (a key of :data:`qtargets.layout.IDLE_WEIGHT`); None: the default."""
 
     def pass_manager(self, pass_manager_config: PassManagerConfig,
                      optimization_level: int | None = None) -> PassManager:
         target = pass_manager_config.target
         if target is None:
-            raise TranspilerError('routing_method="qtargets" needs a Target (transpile(..., '
+            name = "qtargets" if self.idle is None else f"qtargets-{self.idle}"
+            raise TranspilerError(f'routing_method="{name}" needs a Target (transpile(..., '
                                   'target=...) or a backend), not just a coupling map')
         level = 3 if optimization_level is None else optimization_level
+        idle = self.idle if self.idle is not None else DEFAULT_IDLE
+        idle_weight(idle)  # a bad DEFAULT_IDLE fails here, not mid-transpile
         heuristic, trials, seeds, placements = _EFFORT.get(level, _EFFORT[3])
         # Where qiskit's "sabre" stage runs VF2PostLayout (layout not fixed by the user or
         # a named layout stage), this stage re-places its candidates itself, by their cost.
@@ -541,8 +585,24 @@ class QTargetsRoutingPlugin(PassManagerStagePlugin):  # type: ignore[misc]
         routing = NoiseAwareRouting(target, seed=pass_manager_config.seed_transpiler,
                                     seeds=seeds, trials=trials, heuristic=heuristic,
                                     replace=replace, max_placements=placements,
-                                    call_limit=100 * placements,
+                                    call_limit=100 * placements, idle=idle,
                                     sabre_layout=_sabre_layout(pass_manager_config, level))
+        stage = [BarrierBeforeFinalMeasurements(_BARRIER_LABEL), routing]
+        if routing.sabre_layout is not None:
+            stage.insert(0, _KeepLaidOut())
         return common.generate_routing_passmanager(
-            routing, target, coupling_map=pass_manager_config.coupling_map,
-            seed_transpiler=-1, use_barrier_before_measurement=True)
+            FlowControllerLinear(stage), target, coupling_map=pass_manager_config.coupling_map,
+            seed_transpiler=-1, use_barrier_before_measurement=False)
+
+
+class QTargetsFreeIdleRoutingPlugin(QTargetsRoutingPlugin):
+    """``routing_method="qtargets-free"``: idling costs its modelled decay."""
+
+    idle = "free"
+
+
+class QTargetsDDRoutingPlugin(QTargetsRoutingPlugin):
+    """``routing_method="qtargets-dd"``: for circuits run with dynamical decoupling, idling
+    free; routes are chosen (and re-placed) for their gates and readout alone."""
+
+    idle = "dd"
