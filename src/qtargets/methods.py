@@ -32,6 +32,15 @@ class Method:
 METHODS: Mapping[str, Method] = MappingProxyType({
     "qtargets": Method({"layout_method": "qtargets"},
                        "qtargets' noise-aware layout (layout_method='qtargets')"),
+    "qtargets-dd": Method({"layout_method": "qtargets-dd"},
+                          "the noise-aware layout for circuits run with dynamical decoupling: "
+                          "idling costs nothing (layout_method='qtargets-dd')"),
+    "qtargets-routing": Method({"routing_method": "qtargets"},
+                               "qiskit's default layout, qtargets' error-aware routing "
+                               "(routing_method='qtargets')"),
+    "qtargets-routing-dd": Method({"routing_method": "qtargets-dd"},
+                                  "the error-aware routing with idling free, for dynamical "
+                                  "decoupling (routing_method='qtargets-dd')"),
     "default": Method({}, "qiskit's preset pass manager as it is"),
     "sabre": Method({"layout_method": "sabre"}, "qiskit's SabreLayout, named"),
     "dense": Method({"layout_method": "dense"}, "qiskit's DenseLayout"),
