@@ -24,8 +24,10 @@ active qubits, else sampled (``--shots``) with matrix product states. Twice:
 Printed: per circuit and method the predictions and both simulated successes; the Spearman
 rank correlation of ``esp_idle`` with simulated success (idle) and of ``esp`` with simulated
 success (no idle), per method and device and overall; the plugin's simulated success over
-qiskit's (geometric mean and worst circuit), per device and overall, in both modes; and in how
-many circuits ``esp_idle`` picked the same winner as the simulation.
+qiskit's (geometric mean and worst circuit), per device and overall, in both modes; in how
+many circuits ``esp_idle`` picked the same winner as the simulation; and, given several
+methods or seeds, the headroom: the best simulated success among all of a circuit's
+compilations over qiskit's, as an oracle would choose.
 
 Run:  pip install -e ".[bench,aer]" && python benchmarks/bench_simulate.py [--quick]
       [--devices ibm_fez,ibm_torino] [--seeds 1,2] [--max-qubits 12] [--min-qubits 11]
@@ -198,6 +200,8 @@ def report(rows: list[Row], devices: Sequence[str]) -> None:
                   f"{geomean([p.esp / q.esp for q, p in pairs]):7.3f} "
                   f"{agree:6d}/{len(pairs):<6d}")
 
+    _headroom(rows, devices)
+
     print("\ncompile time, seconds (mean over circuits and seeds; max)")
     ran = [m for m in METHODS if any(r.method == m for r in rows)]
     print(f"{'device':15} " + " ".join(f"{m:>17}" for m in ran))
@@ -209,6 +213,32 @@ def report(rows: list[Row], devices: Sequence[str]) -> None:
             cells.append(f"{statistics.fmean(times):8.2f} {max(times):8.2f}" if times
                          else f"{'-':>17}")
         print(f"{label:15} " + " ".join(cells))
+
+
+def _headroom(rows: list[Row], devices: Sequence[str]) -> None:
+    """How much choosing among the compilations run could gain at most: for each circuit,
+    the best simulated success of any of them (every method and seed) over qiskit O3's at
+    each seed. An oracle's choice, so an upper bound for a layout stage that picks among
+    such candidates, not for every compiler."""
+    if len({(r.method, r.seed) for r in rows}) < 3:
+        return
+    print(f"\nheadroom: the best of every compilation of a circuit "
+          f"({len({r.method for r in rows})} methods x {len({r.seed for r in rows})} seeds) "
+          "over qiskit O3's, chosen by the simulation itself (geometric mean, best circuit)")
+    print(f"{'device':15} {'pairs':>5} {'sim idle':>17} {'sim no idle':>17}")
+    for label in [*devices, "overall"]:
+        group = [r for r in rows if label in ("overall", r.device)]
+        best: dict[tuple[str, str], tuple[float, float]] = {}
+        for r in group:
+            idle, dd = best.get((r.device, r.circuit), (0.0, 0.0))
+            best[(r.device, r.circuit)] = (max(idle, r.sim_idle), max(dd, r.sim_no_idle))
+        theirs = [r for r in group if r.method == "qiskit" and min(r.sim_idle, r.sim_no_idle) > 0]
+        if not theirs:
+            continue
+        idle = [best[(r.device, r.circuit)][0] / r.sim_idle for r in theirs]
+        dd = [best[(r.device, r.circuit)][1] / r.sim_no_idle for r in theirs]
+        print(f"{label:15} {len(theirs):5d} {geomean(idle):8.3f} {max(idle):8.3f} "
+              f"{geomean(dd):8.3f} {max(dd):8.3f}")
 
 
 def _pairs(rows: list[Row], other: str) -> list[tuple[Row, Row]]:
