@@ -47,7 +47,8 @@ EXPECTED: dict[str, str] = {
     "error_map.py": (r"qpu\.aria-1: wrote .*qpu\.aria-1-error-map\.png \(800 x 800 px\)"
                      r"|matplotlib is not installed"),
     "history_offline.py": r"^worse: qubit 4 t1 ",
-    "noise_aware_layout.py": r"esp_idle qtargets / default = \d+\.\d\d",
+    "noise_aware_layout.py": (r"esp_idle qtargets / default = \d+\.\d\d\n"
+                              r"under dynamical decoupling: esp qtargets-dd / default = \d+\.\d\d"),
     "rank_devices.py": r"^qpu\.harmony +needs 12 qubits, device has 11$",
     "score_circuit.py": r"^qpu\.forte-1: .*'zz'.*\n  esp 0\.\d+  esp_idle 0\.\d+",
     "transpile_on_bundled.py": r"^ibm_torino: 133 qubits.*\n.*\nestimated success probability",
