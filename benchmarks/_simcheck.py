@@ -30,6 +30,7 @@ from qiskit.transpiler import PassManager, Target
 from qiskit.transpiler.passes import ALAPScheduleAnalysis, PadDelay
 
 import qtargets
+from qtargets.methods import METHODS
 from qtargets.noise import is_measurement
 
 EXACT_LIMIT = 10
@@ -53,9 +54,13 @@ def mirror(circuit: QuantumCircuit) -> QuantumCircuit:
 
 def compile_circuit(circuit: QuantumCircuit, target: Target, method: str, seed: int,
                     **options: object) -> QuantumCircuit:
-    """``transpile`` at optimization level 3: ``method`` "qiskit" (qiskit's default stages)
-    or a layout method name (``"qtargets"``)."""
-    if method != "qiskit":
+    """``transpile`` at optimization level 3: ``method`` "qiskit" (qiskit's default stages),
+    a name of :data:`qtargets.methods.METHODS` (``"qtargets-routing"``: its options) or a
+    layout method name."""
+    if method in METHODS:
+        for key, value in METHODS[method].options.items():
+            options.setdefault(key, value)
+    elif method != "qiskit":
         options.setdefault("layout_method", method)
     return transpile(circuit, target=target, optimization_level=3, seed_transpiler=seed,
                      **options)

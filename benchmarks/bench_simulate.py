@@ -9,6 +9,8 @@ built before compiling, so every method compiles the same circuit) is compiled o
     qtargets:     the same with layout_method="qtargets"
     qtargets-dd:  the same with layout_method="qtargets-dd" (where installed: the plugin's
                   dynamical-decoupling mode, idling charged nothing)
+    qtargets-routing, qtargets-routing-dd: when named, qiskit's default layout with
+                  routing_method="qtargets" or "qtargets-dd" (qtargets.methods)
     mapomatic:    the peers, where installed (``_peers``): mapomatic's recipe (level 3, then
                   the best-scoring embedding of the deflated result, level 3 again)
     pytket:       TKET's noise-aware placement and routing, then qiskit level 3 on them
@@ -60,18 +62,24 @@ import qtargets
 DEVICES = ("ibm_fez", "ibm_sherbrooke", "ibm_torino", "ibm_boston")
 
 
+ROUTING = ("qtargets-routing", "qtargets-routing-dd")
+"""qiskit's default layout with the error-aware routing stage in each idle mode: run only
+when named (``--methods``)."""
+
+
 def _methods() -> tuple[str, ...]:
-    """qiskit's default, the plugin, its dynamical-decoupling mode and the peers (mapomatic,
-    pytket) where installed."""
+    """qiskit's default, the plugin, its dynamical-decoupling mode, the routing stage and the
+    peers (mapomatic, pytket) where installed."""
     from importlib.metadata import entry_points  # noqa: PLC0415
 
     layouts = {e.name for e in entry_points(group="qiskit.transpiler.layout")}
-    return ("qiskit", "qtargets", *(m for m in ("qtargets-dd",) if m in layouts),
+    return ("qiskit", "qtargets", *(m for m in ("qtargets-dd",) if m in layouts), *ROUTING,
             *(m for m in _peers.COMPILERS if _peers.available(m)))
 
 
 METHODS = _methods()
-ALL_METHODS = ("qiskit", "qtargets", "qtargets-dd", *_peers.COMPILERS)
+DEFAULT_METHODS = tuple(m for m in METHODS if m not in ROUTING)
+ALL_METHODS = ("qiskit", "qtargets", "qtargets-dd", *ROUTING, *_peers.COMPILERS)
 
 
 def _qv(size: int) -> Callable[[], QuantumCircuit]:
@@ -259,8 +267,9 @@ def main() -> int:
     parser.add_argument("--seeds", default="1", help="comma-separated seed_transpiler values")
     parser.add_argument("--max-qubits", type=int, default=25, help="widest circuit run")
     parser.add_argument("--min-qubits", type=int, default=0, help="narrowest circuit run")
-    parser.add_argument("--methods", default=",".join(METHODS),
-                        help="compile methods (qiskit, qtargets, qtargets-dd, and the peers "
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
+                        help="compile methods (qiskit, qtargets, qtargets-dd, the routing "
+                        "stage qtargets-routing and qtargets-routing-dd, and the peers "
                         "mapomatic, pytket: each skipped when not installed)")
     parser.add_argument("--circuits", default="",
                         help="comma-separated substrings: run only circuits whose name has one")

@@ -295,15 +295,16 @@ def rerun_layouts(monkeypatch: pytest.MonkeyPatch, *, rebuild: bool = False) -> 
     return found
 
 
-@pytest.mark.parametrize(("device", "width", "seed"), [("ibm_fez", 8, 21), ("ibm_torino", 10, 2)])
+@pytest.mark.parametrize(("device", "shape", "seed"), [("ibm_fez", (8, 10, 3), 21),
+                                                    ("ibm_torino", (10, 12, 2), 2)])
 def test_the_rerun_finds_the_layout_stages_layout_where_a_rebuilt_circuit_did_not(
-        monkeypatch: pytest.MonkeyPatch, device: str, width: int, seed: int) -> None:
+        monkeypatch: pytest.MonkeyPatch, device: str, shape: tuple[int, int, int],
+        seed: int) -> None:
     # Sabre depends on the order and node ids of the circuit's operations, not just on the
     # circuit: rerun on the same circuit rebuilt op by op, it finds another layout here.
     target = qtargets.load_target(device)
-    operands = 3 if width == 8 else 2
-    circuit = random_circuit(width, 12 if width == 10 else 10, max_operands=operands, seed=seed,
-                             measure=True)
+    width, depth, operands = shape
+    circuit = random_circuit(width, depth, max_operands=operands, seed=seed, measure=True)
     for rebuild, expected in ((True, [False]), (False, [True])):
         found = rerun_layouts(monkeypatch, rebuild=rebuild)
         transpile(circuit, target=target, routing_method="qtargets", optimization_level=3,
