@@ -100,7 +100,6 @@ def comparisons(routing: str) -> dict[str, tuple[dict[str, str], dict[str, str]]
     }
 
 
-
 @dataclass
 class Result:
     swaps: int
