@@ -46,6 +46,8 @@ from qtargets.layout import (
     embeddings,
     native_2q_count,
 )
+from qtargets.routing import DeviceCosts, routed_cost
+from qtargets.scoring import nats
 from routed import all_pairs_circuit, dead_pairs, mapped, pairs_used, ring_backend, same_unitary
 
 
@@ -307,18 +309,44 @@ def test_each_idle_mode_has_its_own_layout_method() -> None:
     ("ibm_sherbrooke", 1), ("ibm_sherbrooke", 2), ("ibm_sherbrooke", 3), ("ibm_fez", 3)])
 def test_with_dd_gates_and_readout_do_no_worse_than_qiskit_where_free_idling_trades_them(
         device: str, level: int) -> None:
+    # Gates and readout at the errors the noise model charges: a gate's calibrated error, or
+    # the decoherence of its qubits over its duration where that is more (sherbrooke's
+    # short-T2 qubits). By calibrated errors alone the DD mode is 0.96-0.98x qiskit's ESP at
+    # levels 2-3 here, on placements the simulation rates better (benchmarks/README.md).
     target = qtargets.load_target(device)
+    costs = DeviceCosts.of(target)
     circuit = qft(10)
 
-    def esp(**options: str) -> float:
+    def compiled(**options: str) -> QuantumCircuit:
         out = transpile(circuit, target=target, optimization_level=level, seed_transpiler=1,
                         **options)
         assert mapped(out, target)
-        return qtargets.score(out, target).esp
+        return out
 
-    qiskit = esp()
-    assert esp(layout_method="qtargets-free") < qiskit  # idle bought with gate error
-    assert esp(layout_method="qtargets-dd") >= qiskit * (1 - 1e-9)
+    def gates_and_readout(out: QuantumCircuit) -> float:  # -ln of their success
+        return routed_cost(circuit_to_dag(out), costs, idle_weight=0.0)
+
+    qiskit = compiled()
+    free = compiled(layout_method="qtargets-free")
+    assert qtargets.score(free, target).esp < qtargets.score(qiskit, target).esp  # idle bought
+    assert gates_and_readout(compiled(layout_method="qtargets-dd")) <= (
+        gates_and_readout(qiskit) + 1e-9)
+
+
+def test_a_gate_costs_at_least_the_decoherence_of_its_qubits_over_its_duration() -> None:
+    # ibm_sherbrooke's ECR on (78, 79): 0.6% calibrated, but qubits 78 and 79 have T2 of 33
+    # and 24 us, which over its 533 ns cost more; the noise model charges a gate the larger.
+    target = qtargets.load_target("ibm_sherbrooke")
+    model = DeviceModel.of(target)
+    floors = 0
+    for (a, b), props in target["ecr"].items():
+        if props.error >= 1:
+            continue  # dead: no floor makes it worse
+        floor = (model.idle_rate[a] + model.idle_rate[b]) * props.duration
+        assert model.two_qubit[a, b] == pytest.approx(max(nats(props.error), floor))
+        floors += floor > nats(props.error)
+    assert model.two_qubit[78, 79] > nats(target["ecr"][78, 79].error)
+    assert 0 < floors < len(target["ecr"]) / 4
 
 
 def test_dd_mode_charges_no_idle_time_and_free_mode_all_of_it() -> None:
