@@ -55,7 +55,7 @@ import copy
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -355,6 +355,7 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
     def run(self, dag: DAGCircuit) -> DAGCircuit:
         laid_out = self.property_set.pop(_LAID_OUT, None)
         costs = DeviceCosts.of(self.target)
+        costs = replace(costs, model=costs.model.under(self.idle_weight))
         if costs.model.complete:
             return dag
         swaps_before = _swaps(dag)
