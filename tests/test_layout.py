@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit, transpile
@@ -316,8 +314,7 @@ def test_with_dd_gates_and_readout_do_no_worse_than_qiskit_where_free_idling_tra
     # short-T2 qubits). By calibrated errors alone the DD mode is 0.96-0.98x qiskit's ESP at
     # levels 2-3 here, on placements the simulation rates better (benchmarks/README.md).
     target = qtargets.load_target(device)
-    costs = DeviceCosts.of(target)
-    costs = dataclasses.replace(costs, model=costs.model.under(IDLE_WEIGHT["dd"]))
+    costs = DeviceCosts.of(target).under(IDLE_WEIGHT["dd"])
     circuit = qft(10)
 
     def compiled(**options: str) -> QuantumCircuit:

@@ -142,6 +142,10 @@ class DeviceCosts:
     maps: tuple[CouplingMap, ...]
     """Pruned coupling maps to route on, besides the Target's own (see _PRUNE_QUANTILES)."""
 
+    def under(self, idle_weight: float) -> DeviceCosts:
+        """These costs with the model of that idle mode (:meth:`DeviceModel.under`)."""
+        return replace(self, model=self.model.under(idle_weight))
+
     @classmethod
     def of(cls, target: Target) -> DeviceCosts:
         """The costs of ``target``, cached for the last few targets as its DeviceModel is,
@@ -348,14 +352,12 @@ class NoiseAwareRouting(TransformationPass):  # type: ignore[misc]
         self.replace = replace
         self.max_placements = max_placements
         self.call_limit = call_limit
-        self.idle = idle
         self.idle_weight = idle_weight(idle)
         self.sabre_layout = sabre_layout
 
     def run(self, dag: DAGCircuit) -> DAGCircuit:
         laid_out = self.property_set.pop(_LAID_OUT, None)
-        costs = DeviceCosts.of(self.target)
-        costs = replace(costs, model=costs.model.under(self.idle_weight))
+        costs = DeviceCosts.of(self.target).under(self.idle_weight)
         if costs.model.complete:
             return dag
         swaps_before = _swaps(dag)
